@@ -1,0 +1,37 @@
+# kvm-gpc: the gfn-to-pfn cache series and the harness that proves it.
+# Every target is a thin wrapper around one script in harness/; see README.md.
+
+.PHONY: help setup run run-debug check install series-tree series-export clean
+
+help:
+	@echo "make setup          install what the project needs (root, once)"
+	@echo "make run            series -> out-of-tree modules -> stock 6.12 kernel in QEMU -> selftests"
+	@echo "make run KERNEL=debug   the same on a lockdep+KASAN kernel built from the base"
+	@echo "make check          harness tests, checkpatch, both tiers (what CI runs)"
+	@echo "make install        install the built modules on a host running the base kernel (root)"
+	@echo "make series-tree DIR=d / series-export DIR=d   edit the series as git history"
+	@echo "Options: TESTS=\"a b\" EXTRA=path TEST_TIMEOUT=s VM_TIMEOUT=s VERBOSE=1 SERIES_DIR=d"
+
+setup:
+	harness/setup.sh
+
+run:
+	harness/run.sh
+
+run-debug:
+	KERNEL=debug harness/run.sh
+
+check:
+	harness/check.sh
+
+install:
+	harness/install.sh
+
+series-tree:
+	harness/series.sh tree $(or $(DIR),$(error give DIR=<new directory>))
+
+series-export:
+	harness/series.sh export $(or $(DIR),$(error give DIR=<tree made by series-tree>))
+
+clean:
+	rm -rf build

@@ -1,0 +1,118 @@
+#!/usr/bin/env python3
+"""Stage 7, boot and run: start the test VM under QEMU (TCG by default) and
+stream the runner's TAP from ttyS1, while the kernel console goes to a file.
+
+Two watchdogs make sure nothing waits forever: a whole-VM deadline, and a
+silence limit on ttyS1 that catches a guest wedged beyond the in-guest
+per-test timeout (a deadlocked kernel cannot kill its own tests).  The outcome
+is written to <out>/status as one line for harness/verdict.py.
+"""
+import argparse
+import os
+import re
+import selectors
+import subprocess
+import sys
+import time
+
+PANIC = re.compile(r'Kernel panic - not syncing')
+
+
+def qemu_command(args, console):
+    accel = 'kvm' if args.accel == 'kvm' else 'tcg,thread=single'
+    append = ('console=ttyS0,115200 ignore_loglevel panic=-1 rdinit=/init mitigations=off '
+              + args.append).strip()
+    return [os.environ.get('QEMU', 'qemu-system-x86_64'), '-nodefaults', '-no-reboot', '-display', 'none',
+            '-machine', 'q35', '-accel', accel, '-cpu', 'max',
+            '-smp', str(args.smp), '-m', args.mem,
+            '-kernel', args.kernel, '-initrd', args.initrd, '-append', append,
+            '-serial', f'file:{console}', '-serial', 'stdio']
+
+
+def console_says(path, pattern):
+    try:
+        with open(path, errors='replace') as f:
+            return pattern.search(f.read()) is not None
+    except FileNotFoundError:
+        return False
+
+
+def show(line, verbose):
+    """Live view: results and harness notes always, test chatter on request."""
+    if verbose or not line.startswith('#') or line.startswith('# kvm-gpc:'):
+        print(line, flush=True)
+
+
+def run(args):
+    os.makedirs(args.out, exist_ok=True)
+    console = os.path.join(args.out, 'console.log')
+    tap_path = os.path.join(args.out, 'tap.log')
+    cmd = qemu_command(args, console)
+    with open(os.path.join(args.out, 'qemu.cmd'), 'w') as f:
+        f.write(' '.join(cmd) + '\n')
+
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
+    sel = selectors.DefaultSelector()
+    sel.register(proc.stdout, selectors.EVENT_READ)
+    start = last = time.monotonic()
+    status, done, current, buf = None, False, 'boot', b''
+    with open(tap_path, 'w') as tap:
+        while status is None:
+            now = time.monotonic()
+            if now - start > args.vm_timeout:
+                status = f'timeout=whole VM exceeded {args.vm_timeout}s during {current}'
+                break
+            if now - last > args.silence_timeout:
+                status = f'hang=no output for {args.silence_timeout}s during {current}'
+                break
+            if not sel.select(timeout=1.0):
+                continue
+            chunk = os.read(proc.stdout.fileno(), 65536)
+            if not chunk:
+                break
+            last = time.monotonic()
+            buf += chunk
+            *lines, buf = buf.split(b'\n')
+            for raw in lines:
+                line = raw.decode(errors='replace').rstrip('\r')
+                tap.write(line + '\n')
+                show(line, args.verbose)
+                if line.startswith('# kvm-gpc: begin '):
+                    current = line.split()[-1]
+                elif line == '# kvm-gpc: done':
+                    done = True
+            tap.flush()
+        if status is not None:
+            proc.kill()
+        proc.wait()
+    if status is None:
+        if done:
+            status = 'exit=0'
+        elif console_says(console, PANIC):
+            status = f'panic=kernel panic during {current}'
+        else:
+            status = f'crash=VM exited ({proc.returncode}) without finishing, during {current}'
+    with open(os.path.join(args.out, 'status'), 'w') as f:
+        f.write(status + '\n')
+    print(f'# kvm-gpc: vm {status} after {time.monotonic() - start:.0f}s', flush=True)
+    return 0 if status == 'exit=0' else 1
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument('--kernel', required=True)
+    p.add_argument('--initrd', required=True)
+    p.add_argument('--out', required=True, help='directory for console.log, tap.log, status')
+    p.add_argument('--append', default='', help='extra kernel command line')
+    p.add_argument('--smp', type=int, default=2)
+    p.add_argument('--mem', default='4G')
+    p.add_argument('--accel', choices=['tcg', 'kvm'], default='tcg')
+    p.add_argument('--vm-timeout', type=int, default=3600)
+    p.add_argument('--silence-timeout', type=int, default=300)
+    p.add_argument('--verbose', action='store_true')
+    sys.exit(run(p.parse_args()))
+
+
+if __name__ == '__main__':
+    main()

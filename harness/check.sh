@@ -1,0 +1,47 @@
+#!/bin/bash
+# make check: everything CI runs, cheapest first, and a summary at the end.
+#   1. the harness's own unit tests (parser, splat scanner, layout parser)
+#   2. checkpatch --strict on every patch of the series
+#   3. the stock tier: make run
+#   4. the harness's integration tests (it can fail: param, layout, hang, panic)
+#   5. the debug tier: make run KERNEL=debug
+# CHECK_STEPS="unit checkpatch" runs a subset.
+set -uo pipefail
+. "$(dirname "$0")/common.sh"
+
+steps=${CHECK_STEPS:-unit checkpatch stock integration debug}
+declare -a summary
+failed=0
+
+step() {
+	local name=$1 s rc=0
+	shift
+	case " $steps " in *" $name "*) ;; *) return 0 ;; esac
+	s=$(date +%s)
+	echo "=== check: $name" >&2
+	"$@" || rc=$?
+	summary+=("$(printf '%-12s %-4s %5ss' "$name" "$( ((rc == 0)) && echo ok || echo FAIL)" $(($(date +%s) - s)))")
+	((rc == 0)) || failed=1
+}
+
+checkpatch() {
+	local list n=0 p
+	"$HARNESS_DIR/base.sh" || return 1
+	list=$(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "${SERIES_DIR:-$REPO_DIR/series}/series")
+	for p in $list; do
+		perl "$BASE_SRC/scripts/checkpatch.pl" --strict --quiet --root="$BASE_SRC" \
+			"${SERIES_DIR:-$REPO_DIR/series}/$p" || return 1
+		n=$((n + 1))
+	done
+	echo "checkpatch --strict: $n patches clean" >&2
+}
+
+step unit python3 -m unittest discover -s "$HARNESS_DIR/tests" -t "$REPO_DIR"
+step checkpatch checkpatch
+step stock "$HARNESS_DIR/run.sh"
+step integration "$HARNESS_DIR/tests/integration.sh"
+step debug env KERNEL=debug "$HARNESS_DIR/run.sh"
+
+echo "=== check summary" >&2
+printf '%s\n' "${summary[@]}" >&2
+exit $failed

@@ -1,0 +1,30 @@
+#!/bin/bash
+# Stage 5, build tests: the x86 KVM selftests from the patched tree, linked
+# statically so the initramfs needs no libc, against the tree's own uapi
+# headers (which the series may change).
+#
+#   selftests.sh <tree> <out-dir>     prints one test path per line, relative to <out-dir>
+set -euo pipefail
+. "$(dirname "$0")/common.sh"
+need_cmd make gcc ccache
+
+tree=$(realpath "${1:?usage: selftests.sh <tree> <out-dir>}")
+mkdir -p "${2:?missing out dir}"
+out=$(realpath "$2")
+log=$out/selftests.log
+
+{
+	make -C "$tree" O="$out/hdr" ARCH=x86_64 headers_install \
+		INSTALL_HDR_PATH="$out/hdr/usr" &&
+	make -C "$tree/tools/testing/selftests/kvm" -j"$(nproc)" CC="ccache gcc" \
+		OUTPUT="$out" KHDR_INCLUDES="-isystem $out/hdr/usr/include" \
+		EXTRA_CFLAGS=-static LDFLAGS=-static
+} >"$log" 2>&1 || {
+	tail -n 40 "$log" >&2
+	die "selftest build failed; full log: $log"
+}
+
+# The test list is what the selftests Makefile built for x86_64, nothing
+# hand-maintained: executables without a suffix, outside hdr/ and lib/.
+(cd "$out" && find . -path ./hdr -prune -o -path ./lib -prune -o \
+	-type f -perm -u+x ! -name '*.*' -print | sed 's|^\./||' | sort)
