@@ -36,7 +36,7 @@ checkpatch() {
 	echo "checkpatch --strict: $n patches clean" >&2
 }
 
-step unit python3 -m unittest discover -s "$HARNESS_DIR/tests" -t "$REPO_DIR"
+step unit python3 -m unittest discover -s "$HARNESS_DIR/tests"
 step checkpatch checkpatch
 step stock "$HARNESS_DIR/run.sh"
 step integration "$HARNESS_DIR/tests/integration.sh"
