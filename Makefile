@@ -1,13 +1,14 @@
 # kvm-gpc: the gfn-to-pfn cache series and the harness that proves it.
 # Every target is a thin wrapper around one script in harness/; see README.md.
 
-.PHONY: help setup run run-debug check install series-tree series-export clean
+.PHONY: help setup run run-debug check build-each install series-tree series-export clean
 
 help:
 	@echo "make setup          install what the project needs (root, once)"
 	@echo "make run            series -> out-of-tree modules -> stock 6.12 kernel in QEMU -> selftests"
 	@echo "make run KERNEL=debug   the same on a lockdep+KASAN kernel built from the base"
 	@echo "make check          harness tests, checkpatch, both tiers (what CI runs)"
+	@echo "make build-each     every prefix of the series builds (-Werror, KVM_XEN on and off)"
 	@echo "make install        install the built modules on a host running the base kernel (root)"
 	@echo "make series-tree DIR=d / series-export DIR=d   edit the series as git history"
 	@echo "Options: TESTS=\"a b\" EXTRA=path TEST_TIMEOUT=s VM_TIMEOUT=s VERBOSE=1 SERIES_DIR=d"
@@ -23,6 +24,9 @@ run-debug:
 
 check:
 	harness/check.sh
+
+build-each:
+	harness/build-each.sh
 
 install:
 	harness/install.sh

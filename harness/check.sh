@@ -1,7 +1,8 @@
 #!/bin/bash
 # make check: everything CI runs, cheapest first, and a summary at the end.
 #   1. the harness's own unit tests (parser, splat scanner, layout parser)
-#   2. checkpatch --strict on every patch of the series
+#   2. checkpatch --strict on every patch of the series, and every prefix of
+#      the series builds (KVM_XEN on and off)
 #   3. the stock tier: make run
 #   4. the harness's integration tests (it can fail: param, layout, hang, panic)
 #   5. the debug tier: make run KERNEL=debug
@@ -9,7 +10,7 @@
 set -uo pipefail
 . "$(dirname "$0")/common.sh"
 
-steps=${CHECK_STEPS:-unit checkpatch stock integration debug}
+steps=${CHECK_STEPS:-unit checkpatch each stock integration debug}
 declare -a summary
 failed=0
 
@@ -38,6 +39,7 @@ checkpatch() {
 
 step unit python3 -m unittest discover -s "$HARNESS_DIR/tests"
 step checkpatch checkpatch
+step each "$HARNESS_DIR/build-each.sh"
 step stock "$HARNESS_DIR/run.sh"
 step integration "$HARNESS_DIR/tests/integration.sh"
 step debug env KERNEL=debug "$HARNESS_DIR/run.sh"

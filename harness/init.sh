@@ -59,9 +59,13 @@ while read -r name path; do
 	kmsg "begin $name"
 	echo "# kvm-gpc: begin $name"
 	start=$(date +%s)
-	# The test runs in its own directory so stray output files stay apart.
-	(cd /tmp && timeout -s KILL "$timeout" "$path" </dev/null 2>&1
-	 echo $? >/tmp/rc) | tee /tmp/out | sed 's/^/# /'
+	# Each test runs in its own session, so that whatever it forked can be
+	# killed with it: a straggler holding the pipe would stall the runner.
+	(cd /tmp && setsid timeout -s KILL "$timeout" "$path" </dev/null 2>&1 &
+	 pid=$!
+	 wait $pid
+	 echo $? >/tmp/rc
+	 kill -KILL -- "-$pid" 2>/dev/null) | tee /tmp/out | sed 's/^/# /'
 	rc=$(cat /tmp/rc)
 	secs=$(($(date +%s) - start))
 	kmsg "end $name"
@@ -84,7 +88,8 @@ while read -r name path; do
 	elif [ "$rc" = 0 ]; then
 		echo "ok $n $name"
 	elif [ "$rc" = 4 ]; then
-		why=$(grep -m1 -iE 'skip|requirement' /tmp/out | tr -d '\r')
+		why=$(grep -m1 -iE 'skip|requirement' /tmp/out | tr -d '\r' |
+			sed -e 's/^1\.\.0 //' -e 's/^# *SKIP *-* *//')
 		echo "ok $n $name # SKIP ${why:-exit code 4}"
 	elif [ -n "$timed_out" ]; then
 		echo "not ok $n $name # TIMEOUT ${timeout}s"

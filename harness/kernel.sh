@@ -1,0 +1,93 @@
+#!/bin/bash
+# Build (or reuse) the debug-tier kernel: tinyconfig + <fragment>, out of tree.
+#
+#   harness/kernel.sh <src-dir> <fragment>
+#   env: KVM_GPC_CACHE (default /var/cache/kvm-gpc)
+#
+# stdout: KEY=VALUE lines only (KERNEL_BUILD, KERNEL_IMAGE, ...);
+# everything else goes to stderr or to <key>/build.log.
+set -euo pipefail
+
+die() { echo "kernel.sh: $*" >&2; exit 1; }
+[[ $# -eq 2 ]] || die "usage: $0 <src-dir> <fragment>"
+src=$(realpath -e -- "$1") || die "no source dir: $1"
+frag=$(realpath -e -- "$2") || die "no fragment: $2"
+[[ -f $src/Makefile ]] || die "$src has no Makefile"
+cache=${KVM_GPC_CACHE:-/var/cache/kvm-gpc}
+
+# Key = base version + fragment content, so any fragment edit gets its own tree.
+mkvar() { sed -n "s/^$1 = *//p" "$src/Makefile" | head -n1; }
+version="$(mkvar VERSION).$(mkvar PATCHLEVEL).$(mkvar SUBLEVEL)"
+key="$version-$(sha256sum <"$frag" | cut -c1-12)"
+dir=$cache/kernel/$key
+build=$dir/build modroot=$dir/modroot log=$dir/build.log
+stamp=$dir/.kvm-gpc-complete    # written last: its presence means "done"
+
+report() {
+    echo "KERNEL_KEY=$key"
+    echo "KERNEL_BUILD=$build"
+    echo "KERNEL_IMAGE=$build/arch/x86/boot/bzImage"
+    echo "KERNEL_VMLINUX=$build/vmlinux"
+    echo "KERNEL_MODROOT=$modroot"
+    echo "KERNEL_RELEASE=$(cat "$build/include/config/kernel.release")"
+    echo "KERNEL_LOG=$log"
+}
+
+mkdir -p "$dir"
+# Serialize concurrent callers for the same key; the loser then sees the stamp.
+exec 9>"$dir/.lock"
+flock 9
+if [[ -e $stamp ]]; then
+    echo "cached" >&2
+    report
+    exit 0
+fi
+
+mkdir -p "$build"
+: >"$log"
+SECONDS=0
+# Run a step with output into the log; on failure show its tail and stop.
+step() {
+    echo "kernel.sh: $*" >>"$log"
+    "$@" >>"$log" 2>&1 || { tail -n 40 "$log" >&2; die "failed: $* (full log: $log)"; }
+}
+# The pristine source stays read-only: everything goes to O=$build.
+# Same CC for every step, or Kconfig would re-run when CC changes.
+# ccache is shared by all keys; NOHASHDIR lets different build dirs (= other
+# fragments) reuse each other's objects (only DW_AT_comp_dir may differ).
+export CCACHE_DIR=$cache/ccache CCACHE_NOHASHDIR=1
+kmake() { step make -C "$src" O="$build" CC="ccache gcc" "$@"; }
+
+echo "kernel.sh: configuring $key in $build" >&2
+kmake tinyconfig
+# merge_config.sh drops a temp file in $PWD, so run it from the build dir.
+(cd "$build" && step "$src/scripts/kconfig/merge_config.sh" -m -O "$build" "$build/.config" "$frag")
+kmake olddefconfig
+
+# Kconfig silently drops values whose dependencies are unmet; insist that
+# every CONFIG_ line of the fragment made it into .config as written.
+bad=0
+while IFS= read -r line; do
+    if [[ $line =~ ^CONFIG_([A-Za-z0-9_]+)=(.*)$ ]]; then
+        name=${BASH_REMATCH[1]} want=${BASH_REMATCH[2]}
+    elif [[ $line =~ ^#\ CONFIG_([A-Za-z0-9_]+)\ is\ not\ set ]]; then
+        name=${BASH_REMATCH[1]} want=n
+    else
+        continue
+    fi
+    got=$(sed -n "s/^CONFIG_$name=//p" "$build/.config")
+    [[ $want == "$got" || ($want == n && -z $got) ]] && continue
+    echo "kernel.sh: CONFIG_$name: fragment wants '$want', .config has '${got:-n}'" >&2
+    bad=1
+done <"$frag"
+((bad == 0)) || die "config validation failed: fix the dependencies of the options above in $frag"
+
+echo "kernel.sh: building bzImage + modules (log: $log)" >&2
+kmake -j"$(nproc)" bzImage modules
+# Uncompressed .ko (CONFIG_MODULE_COMPRESS=n), not stripped: pahole needs the DWARF.
+rm -rf "$modroot"
+kmake INSTALL_MOD_PATH="$modroot" modules_install
+
+touch "$stamp"
+echo "kernel.sh: built $key in ${SECONDS}s" >&2
+report
