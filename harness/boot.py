@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Stage 7, boot and run: start the test VM under QEMU (TCG by default) and
-stream the runner's TAP from ttyS1, while the kernel console goes to a file.
+stream the runner's TAP from ttyS1, while the kernel console goes to a file
+(ttyS0) and the guest's /proc/lockdep, where it has one, to another (ttyS2).
 
 Two watchdogs make sure nothing waits forever: a whole-VM deadline, and a
 silence limit on ttyS1 that catches a guest wedged beyond the in-guest
@@ -26,7 +27,8 @@ def qemu_command(args, console):
             '-machine', 'q35', '-accel', accel, '-cpu', 'max',
             '-smp', str(args.smp), '-m', args.mem,
             '-kernel', args.kernel, '-initrd', args.initrd, '-append', append,
-            '-serial', f'file:{console}', '-serial', 'stdio']
+            '-serial', f'file:{console}', '-serial', 'stdio',
+            '-serial', f'file:{os.path.join(args.out, "lockdep.txt")}']
 
 
 def console_says(path, pattern):

@@ -62,7 +62,7 @@ tree() {
 	cp -a "$BASE_SRC" "$dir"
 	rm -f "$dir/.kvm-gpc-complete"
 	git -C "$dir" init -q -b kvm-gpc
-	git -C "$dir" add -A
+	git -C "$dir" add -A -f	# Debian's top-level .gitignore ignores everything
 	git -C "$dir" -c user.name=kvm-gpc -c user.email=kvm-gpc@localhost \
 		commit -q -m "Debian linux-source-6.12 $BASE_DEB_VERSION"
 	git -C "$dir" tag "$BASE_TAG"
