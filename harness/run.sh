@@ -101,5 +101,16 @@ verdict_rc=0
 stage "verdict" python3 "$HARNESS_DIR/verdict.py" --tap "$run/tap.log" \
 	--console "$run/console.log" --status "$run/status" \
 	--known-splats "$HARNESS_DIR/known-splats" | tee "$run/verdict.txt" || verdict_rc=$?
+# A lockdep kernel leaves /proc/lockdep behind: the orders it observed must
+# be the ones locking.rst documents.  Only a complete VM run is checked, and
+# with a TESTS subset an order nobody exercised is not held against it.
+order_rc=0
+if [ -s "$run/lockdep.txt" ] && [ "$(cat "$run/status")" = exit=0 ]; then
+	stage "lock order check" python3 "$HARNESS_DIR/lockorder.py" ${TESTS:+--partial} \
+		"$tree/Documentation/virt/kvm/locking.rst" "$run/lockdep.txt" |
+		tee -a "$run/verdict.txt" || order_rc=$?
+fi
 echo "logs: $run (console.log is the whole kernel log); total $(($(date +%s) - t0))s" >&2
-exit $(( verdict_rc != 0 ? verdict_rc : boot_rc ))
+for rc in $verdict_rc $boot_rc $order_rc; do
+	[ "$rc" = 0 ] || exit "$rc"
+done
