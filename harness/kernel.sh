@@ -53,9 +53,11 @@ step() {
 }
 # The pristine source stays read-only: everything goes to O=$build.
 # Same CC for every step, or Kconfig would re-run when CC changes.
-# ccache is shared by all keys; NOHASHDIR lets different build dirs (= other
-# fragments) reuse each other's objects (only DW_AT_comp_dir may differ).
-export CCACHE_DIR=$cache/ccache CCACHE_NOHASHDIR=1
+# ccache is shared by all keys. NOHASHDIR: the build dir path (it contains
+# the key) must not split the cache; only DW_AT_comp_dir may then differ.
+# DEPEND: take headers from gcc's -MMD output instead of running cpp a second
+# time on every miss (~8% of a cold build).
+export CCACHE_DIR=$cache/ccache CCACHE_NOHASHDIR=1 CCACHE_DEPEND=1
 kmake() { step make -C "$src" O="$build" CC="ccache gcc" "$@"; }
 
 echo "kernel.sh: configuring $key in $build" >&2
@@ -65,21 +67,28 @@ kmake tinyconfig
 kmake olddefconfig
 
 # Kconfig silently drops values whose dependencies are unmet; insist that
-# every CONFIG_ line of the fragment made it into .config as written.
-bad=0
+# every CONFIG_ line of the fragment made it into .config as written (the
+# last occurrence wins, as in merge_config.sh). "is not set" == absent.
+declare -A want=()
+order=()
 while IFS= read -r line; do
     if [[ $line =~ ^CONFIG_([A-Za-z0-9_]+)=(.*)$ ]]; then
-        name=${BASH_REMATCH[1]} want=${BASH_REMATCH[2]}
+        name=${BASH_REMATCH[1]} val=${BASH_REMATCH[2]}
     elif [[ $line =~ ^#\ CONFIG_([A-Za-z0-9_]+)\ is\ not\ set ]]; then
-        name=${BASH_REMATCH[1]} want=n
+        name=${BASH_REMATCH[1]} val=n
     else
         continue
     fi
-    got=$(sed -n "s/^CONFIG_$name=//p" "$build/.config")
-    [[ $want == "$got" || ($want == n && -z $got) ]] && continue
-    echo "kernel.sh: CONFIG_$name: fragment wants '$want', .config has '${got:-n}'" >&2
-    bad=1
+    [[ -v want[$name] ]] || order+=("$name")
+    want[$name]=$val
 done <"$frag"
+bad=0
+for name in "${order[@]}"; do
+    got=$(sed -n "s/^CONFIG_$name=//p" "$build/.config")
+    [[ ${want[$name]} == "${got:-n}" ]] && continue
+    echo "kernel.sh: CONFIG_$name: fragment wants '${want[$name]}', .config has '${got:-n}'" >&2
+    bad=1
+done
 ((bad == 0)) || die "config validation failed: fix the dependencies of the options above in $frag"
 
 echo "kernel.sh: building bzImage + modules (log: $log)" >&2

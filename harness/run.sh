@@ -55,10 +55,10 @@ stock)
 		kbuild=$(realpath "$KERNEL")
 		[ -f "$kbuild/vmlinux" ] || die "KERNEL=$KERNEL: no vmlinux; give a built kernel's O= directory"
 		make -s -C "$kbuild" modules_install INSTALL_MOD_PATH="$BUILD_DIR/$tier/modroot" >&2
-		kmods=$BUILD_DIR/$tier/modroot/lib/modules
+		kmods=$BUILD_DIR/$tier/modroot
 	fi
 	krel=$(cat "$kbuild/include/config/kernel.release")
-	[ -d "$kmods/$krel" ] && kmods=$kmods/$krel
+	kmods=$kmods/lib/modules/$krel
 	vmlinux=$kbuild/vmlinux
 	image=$kbuild/arch/x86/boot/bzImage
 	;;

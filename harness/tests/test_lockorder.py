@@ -61,6 +61,18 @@ class LockOrderTest(unittest.TestCase):
         self.assertIn('undocumented: lockdep saw "&vcpu->arch.xen.runstate_cache->lock" '
                       'outside "&vcpu->arch.xen.runstate2_cache->lock"', problems)
 
+    def test_paths_through_srcu_order_nothing(self):
+        lockdep = LOCKDEP + """
+ffffffffa0339e00 FD:    3 BD:    1 .?.+: &kvm->srcu
+ -> [ffffffffa0339d40] &kvm->arch.xen.xen_lock
+
+ffffffffa0339d40 FD:   12 BD:    1 +.+.: &kvm->arch.xen.xen_lock
+ -> [ffffffffa0339e00] &kvm->srcu
+"""
+        doc = GOOD + '``&kvm->arch.xen.xen_lock`` is taken outside ``&kvm->srcu``'
+        problems = lockorder.check(doc, lockdep)[2]
+        self.assertEqual(problems, ['never observed: "&kvm->arch.xen.xen_lock" outside "&kvm->srcu"'])
+
     def test_base_document_has_no_orders(self):
         self.assertEqual(lockorder.check('no gpc section here', LOCKDEP)[2], [])
 

@@ -1,0 +1,73 @@
+#!/bin/sh
+# /init of the bench VM (busybox), written by harness/bench.sh.  Loads the
+# base's and the series' kvm.ko/kvm-amd.ko in turn, ROUNDS times, runs the
+# benchmark under each and reports on ttyS1; harness/bench_report.py reads
+# it back.  Alternating, rather than all base runs first, spreads any drift
+# of the emulated machine over both kernels and shows the run-to-run noise.
+
+/bin/busybox --install -s /bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+mkdir -p /dev/shm /tmp
+mount -t tmpfs tmp /tmp
+mount -t tmpfs shm /dev/shm
+exec >/dev/ttyS1 2>&1
+. /etc/kvm-gpc/bench
+
+finish() {
+	echo "# kvm-gpc: done"
+	sync
+	poweroff -f
+}
+
+bail() {
+	echo "Bail out! $*"
+	finish
+}
+
+echo "# kvm-gpc: bench, kernel $(uname -r), $(nproc) cpus, $ROUNDS rounds"
+
+# The stock modules that both sets depend on (irqbypass, ccp, ...) stay
+# loaded throughout; only kvm and kvm_amd change.
+for m in $DEPS; do
+	modprobe "$m" || bail "modprobe $m failed"
+done
+
+# busybox sh has local.
+# shellcheck disable=SC3043
+load() {
+	local kernel m want got
+
+	insmod "/bench/$1/kvm.ko" || bail "insmod $1/kvm.ko failed"
+	insmod "/bench/$1/kvm-amd.ko" || bail "insmod $1/kvm-amd.ko failed"
+	# Prove that these are the modules built for $1, as harness/init.sh does.
+	while read -r kernel m want; do
+		[ "$kernel" = "$1" ] || continue
+		got=$(sha256sum "/sys/module/$m/notes/.note.gnu.build-id" | cut -c1-64)
+		[ "$got" = "$want" ] || bail "loaded $m is not the $1 one (build-id note sha256 '$got')"
+	done </etc/kvm-gpc/bench-build-id
+	echo "# kvm-gpc: loaded the $1 modules (build-ids checked)"
+	[ -c /dev/kvm ] || bail "/dev/kvm missing after loading the $1 modules"
+}
+
+unload() {
+	rmmod kvm_amd || bail "rmmod kvm_amd ($1) failed"
+	rmmod kvm || bail "rmmod kvm ($1) failed"
+}
+
+r=1
+while [ "$r" -le "$ROUNDS" ]; do
+	for k in base series; do
+		load "$k"
+		echo "# kvm-gpc: begin $k.$r"
+		# The benchmark bounds each phase itself (-b); a wedged kernel is
+		# caught by boot.py's silence watchdog.  BENCH_ARGS is a list.
+		# shellcheck disable=SC2086
+		/selftests/xen_gpc_refresh_perf_test $BENCH_ARGS </dev/null 2>&1
+		echo "# kvm-gpc: end $k.$r exit $?"
+		unload "$k"
+	done
+	r=$((r + 1))
+done
+finish

@@ -1,0 +1,126 @@
+#!/bin/bash
+# make bench: gpc refresh latency of the base and of the series, side by side
+# in one VM, so that both see the same emulated machine.
+#
+#   base tree + series tree -> both module sets (stock headers) -> layout guard
+#   -> the benchmark, built from the series tree -> one initramfs with both
+#   sets -> boot: base, series, base, series, ... -> table on the host
+#
+# Environment: SERIES_DIR, BUILD_DIR, ROUNDS (base+series pairs, default 2),
+# BENCH_ARGS (passed to the benchmark; default "-n 5000": with 5000 samples
+# a phase's p99 is its 50th worst, which is steadier under emulation than
+# the 20th worst of the benchmark's own default), VERBOSE=1.
+# Logs: $BUILD_DIR/bench/run-<time>/ (tap.log holds the raw numbers).
+set -euo pipefail
+. "$(dirname "$0")/common.sh"
+need_cmd qemu-system-x86_64 python3 pahole patch cpio depmod modinfo
+
+ROUNDS=${ROUNDS:-2}
+BENCH_ARGS=${BENCH_ARGS--n 5000}
+BENCH=x86_64/xen_gpc_refresh_perf_test
+BUILD_DIR=$(mkdir -p "${BUILD_DIR:-$REPO_DIR/build}" && realpath "${BUILD_DIR:-$REPO_DIR/build}")
+out=$BUILD_DIR/bench
+krel=$BASE_KERNEL_RELEASE
+mkdir -p "$out"
+
+stage() {
+	local name=$1 s rc=0
+	shift
+	s=$(date +%s)
+	echo "== $name" >&2
+	"$@" || rc=$?
+	echo "== $name: $( ((rc == 0)) && echo ok || echo "FAILED ($rc)") in $(($(date +%s) - s))s" >&2
+	return $rc
+}
+
+# Just the benchmark, not the whole selftest suite: it is the only binary
+# the VM runs.  Same flags and headers as harness/selftests.sh.
+# shellcheck disable=SC2317  # called through stage()
+build_bench() {
+	local tree=$1 dir=$2
+	mkdir -p "$dir"
+	{
+		make -C "$tree" O="$dir/hdr" ARCH=x86_64 headers_install \
+			INSTALL_HDR_PATH="$dir/hdr/usr" &&
+		make -C "$tree/tools/testing/selftests/kvm" -j"$(nproc)" CC="ccache gcc" \
+			OUTPUT="$dir" KHDR_INCLUDES="-isystem $dir/hdr/usr/include" \
+			EXTRA_CFLAGS=-static LDFLAGS=-static "$dir/$BENCH"
+	} >"$dir/build.log" 2>&1 || {
+		tail -n 40 "$dir/build.log" >&2
+		die "benchmark build failed; full log: $dir/build.log"
+	}
+}
+
+# harness/initramfs.sh builds the usual root (busybox, the stock modules the
+# series' modules depend on, the test binary); this turns it into the bench
+# root: both module sets under /bench/<kernel>/ instead of updates/, the
+# stock dependencies to modprobe, the build-ids to check, and bench-init.sh
+# as /init.
+# shellcheck disable=SC2317  # called through stage()
+make_initramfs() {
+	local root=$out/initramfs.cpio.d k m sum
+	echo "$BENCH" >"$out/tests"
+	env TIER=stock KREL="$krel" KMODS="$STOCK_ROOT/lib/modules/$krel" \
+		BUILT_MODULES="$out/series/modules" TEST_DIR="$out/selftests" \
+		TEST_LIST="$out/tests" EXTRA= TEST_TIMEOUT=0 \
+		OUT="$out/initramfs.cpio" "$HARNESS_DIR/initramfs.sh"
+
+	# Both sets must need the same stock modules, or loading one set's
+	# dependencies would not do for the other.
+	for m in kvm kvm-amd; do
+		[ "$(modinfo -F depends "$out/base/modules/$m.ko")" = \
+		  "$(modinfo -F depends "$out/series/modules/$m.ko")" ] ||
+			die "$m.ko of the base and of the series depend on different modules"
+	done
+
+	rm -f "$root/lib/modules/$krel/updates/"*.ko
+	depmod -b "$root" "$krel"
+	: >"$root/etc/kvm-gpc/bench-build-id"
+	for k in base series; do
+		mkdir -p "$root/bench/$k"
+		for m in kvm kvm-amd; do
+			cp "$out/$k/modules/$m.ko" "$root/bench/$k/"
+			sum=$(objcopy -O binary --only-section=.note.gnu.build-id \
+				"$out/$k/modules/$m.ko" /dev/stdout | sha256sum | cut -c1-64)
+			echo "$k ${m//-/_} $sum" >>"$root/etc/kvm-gpc/bench-build-id"
+		done
+	done
+	cp "$HARNESS_DIR/bench-init.sh" "$root/init"
+	cat >"$root/etc/kvm-gpc/bench" <<-CONF
+		ROUNDS=$ROUNDS
+		BENCH_ARGS="$BENCH_ARGS"
+		DEPS="$(find "$root/lib/modules/$krel/kernel" -name '*.ko' -printf '%f\n' | sed 's/\.ko$//' | sort | tr '\n' ' ')"
+	CONF
+	(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) >"$out/initramfs.cpio"
+}
+
+stage "fetch base" "$HARNESS_DIR/base.sh"
+# The base is the empty series: the same apply step, so the two trees
+# differ by the patches and nothing else.
+mkdir -p "$out/empty-series"
+: >"$out/empty-series/series"
+stage "base tree" env SERIES_DIR="$out/empty-series" "$HARNESS_DIR/series.sh" apply "$out/base/tree"
+stage "series tree" "$HARNESS_DIR/series.sh" apply "$out/series/tree"
+for k in base series; do
+	stage "build modules ($k)" "$HARNESS_DIR/modules.sh" "$out/$k/tree" "$HEADERS_DIR" "$out/$k/modules"
+	stage "layout guard ($k)" python3 "$HARNESS_DIR/layout.py" "$HEADERS_DIR/vmlinux" "$out/$k"/modules/kvm*.ko
+done
+stage "build benchmark (series tree)" build_bench "$out/series/tree" "$out/selftests"
+stage "initramfs" make_initramfs
+
+run=$out/run-$(date +%Y%m%d-%H%M%S)
+mkdir -p "$run"
+ln -sfn "$(basename "$run")" "$out/last"
+# A phase is bounded by the benchmark's budget (-b, 60 s by default), and a
+# run has three phases; the VM gets that for every run, plus boot time.
+budget=$(sed -n 's/.*-b *\([0-9]\+\).*/\1/p' <<<"$BENCH_ARGS")
+per_run=$((3 * ${budget:-60} + 120))
+boot_rc=0
+stage "boot and bench ($ROUNDS rounds)" python3 "$HARNESS_DIR/boot.py" \
+	--kernel "$STOCK_ROOT/boot/vmlinuz-$krel" --initrd "$out/initramfs.cpio" \
+	--out "$run" --silence-timeout "$per_run" \
+	--vm-timeout $((300 + 2 * ROUNDS * per_run)) ${VERBOSE:+--verbose} || boot_rc=$?
+
+python3 "$HARNESS_DIR/bench_report.py" "$run/tap.log" | tee "$run/report.txt"
+echo "logs: $run" >&2
+exit $boot_rc
