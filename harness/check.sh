@@ -30,7 +30,11 @@ checkpatch() {
 	"$HARNESS_DIR/base.sh" || return 1
 	list=$(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "${SERIES_DIR:-$REPO_DIR/series}/series")
 	for p in $list; do
+		# Two checks cannot be right here: Debian's source has no git
+		# history to resolve Fixes: ids against, and new selftests sit in
+		# directories the KVM MAINTAINERS entries already cover.
 		perl "$BASE_SRC/scripts/checkpatch.pl" --strict --quiet --root="$BASE_SRC" \
+			--ignore UNKNOWN_COMMIT_ID,FILE_PATH_CHANGES \
 			"${SERIES_DIR:-$REPO_DIR/series}/$p" || return 1
 		n=$((n + 1))
 	done
