@@ -6,7 +6,7 @@
 #   -> the benchmark, built from the series tree -> one initramfs with both
 #   sets -> boot: base, series, base, series, ... -> table on the host
 #
-# Environment: SERIES_DIR, BUILD_DIR, ROUNDS (base+series pairs, default 2),
+# Environment: SERIES_DIR, BUILD_DIR, ROUNDS (base+series pairs, default 3),
 # BENCH_ARGS (passed to the benchmark; default "-n 5000": with 5000 samples
 # a phase's p99 is its 50th worst, which is steadier under emulation than
 # the 20th worst of the benchmark's own default), VERBOSE=1.
@@ -15,7 +15,7 @@ set -euo pipefail
 . "$(dirname "$0")/common.sh"
 need_cmd qemu-system-x86_64 python3 pahole patch cpio depmod modinfo
 
-ROUNDS=${ROUNDS:-2}
+ROUNDS=${ROUNDS:-3}
 BENCH_ARGS=${BENCH_ARGS--n 5000}
 BENCH=x86_64/xen_gpc_refresh_perf_test
 BUILD_DIR=$(mkdir -p "${BUILD_DIR:-$REPO_DIR/build}" && realpath "${BUILD_DIR:-$REPO_DIR/build}")
@@ -115,11 +115,15 @@ ln -sfn "$(basename "$run")" "$out/last"
 # run has three phases; the VM gets that for every run, plus boot time.
 budget=$(sed -n 's/.*-b *\([0-9]\+\).*/\1/p' <<<"$BENCH_ARGS")
 per_run=$((3 * ${budget:-60} + 120))
+# Other jobs on the host stretch the emulated vCPUs' time slices, and the
+# latencies with them: say how busy the host was, to read the table by.
+echo "host load before: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 boot_rc=0
 stage "boot and bench ($ROUNDS rounds)" python3 "$HARNESS_DIR/boot.py" \
 	--kernel "$STOCK_ROOT/boot/vmlinuz-$krel" --initrd "$out/initramfs.cpio" \
 	--out "$run" --silence-timeout "$per_run" \
 	--vm-timeout $((300 + 2 * ROUNDS * per_run)) ${VERBOSE:+--verbose} || boot_rc=$?
+echo "host load after: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 
 python3 "$HARNESS_DIR/bench_report.py" "$run/tap.log" | tee "$run/report.txt"
 echo "logs: $run" >&2

@@ -4,11 +4,13 @@
 harness/bench-init.sh marks each run with "# kvm-gpc: begin <kernel>.<round>"
 and the benchmark prints "# bench <key>: <value>" lines; this groups the
 values by run and prints one column per run, then series/base: the ratio of
-the per-kernel means (for the ratios, the ratio of those means).
+the per-kernel medians.  Medians, because the host is shared: a round that
+another job slowed down moves a mean, not a median of three.
 
     bench_report.py <tap.log>
 """
 import re
+import statistics
 import sys
 
 BEGIN = re.compile(r'^# kvm-gpc: begin (base|series)\.(\d+)$')
@@ -46,11 +48,11 @@ def number(v):
         return None
 
 
-def mean(values):
+def median(values):
     nums = [number(v) for v in values]
     if not nums or None in nums:
         return None
-    return sum(nums) / len(nums)
+    return statistics.median(nums)
 
 
 def table(runs):
@@ -59,8 +61,8 @@ def table(runs):
     rows = [head]
     for key in ROWS:
         row = [key] + [vals.get(key, '-') for _, _, vals in cols]
-        base = mean([vals.get(key) for k, _, vals in cols if k == 'base'])
-        series = mean([vals.get(key) for k, _, vals in cols if k == 'series'])
+        base = median([vals.get(key) for k, _, vals in cols if k == 'base'])
+        series = median([vals.get(key) for k, _, vals in cols if k == 'series'])
         row.append(f'{series / base:.2f}' if base and series is not None else 'n/a')
         rows.append(row)
     widths = [max(len(r[i]) for r in rows) for i in range(len(head))]

@@ -22,8 +22,11 @@ import re
 import sys
 from collections import defaultdict
 
-# A lock name in double backticks, or the phrase that orders two of them.
-TOKEN = re.compile(r'``([^`]+)``|is taken outside')
+# ``A`` is taken outside ``B``, or the chained ", which is taken outside
+# ``C``" that continues from ``B``.  Only names in double backticks right
+# next to the phrase count: the file's older entries name locks in plain
+# text and are not lockdep class names.
+ORDER = re.compile(r'(?=``([^`]+)``(?:,? which)? is taken outside ``([^`]+)``)')
 CLASS = re.compile(r'^[0-9a-f]+(?: OPS:\s*\d+)?(?: FD:\s*\d+ BD:\s*\d+ \S+)?: (.+)$')
 EDGE = re.compile(r'^ -> \[[0-9a-f]+\] (.+)$')
 
@@ -35,19 +38,8 @@ def normalize(name):
 
 
 def documented_orders(text):
-    """Pairs (A, B) for each "is taken outside" between two names; the
-    outer lock is the name just before the phrase, so chains such as
-    ``A`` is taken outside ``B``, which is taken outside ``C`` work too."""
-    orders, last, pending = set(), None, None
-    for m in TOKEN.finditer(re.sub(r'\s+', ' ', text)):
-        if m[1] is None:
-            pending = last
-        elif pending is not None:
-            orders.add((normalize(pending), normalize(m[1])))
-            last, pending = m[1], None
-        else:
-            last = m[1]
-    return orders
+    return {(normalize(a), normalize(b))
+            for a, b in ORDER.findall(re.sub(r'\s+', ' ', text))}
 
 
 def is_srcu(name):

@@ -76,6 +76,13 @@ ffffffffa0339d40 FD:   12 BD:    1 +.+.: &kvm->arch.xen.xen_lock
     def test_base_document_has_no_orders(self):
         self.assertEqual(lockorder.check('no gpc section here', LOCKDEP)[2], [])
 
+    def test_plain_text_orders_are_not_lockdep_names(self):
+        # As in 6.12's locking.rst: a backticked name elsewhere on the line
+        # must not be paired with a plain-text order.
+        doc = ('- ``synchronize_srcu(&kvm->srcu)`` is called inside ...\n'
+               '- cpus_read_lock() is taken outside kvm_lock, see ``kvm_lock``')
+        self.assertEqual(lockorder.documented_orders(doc), set())
+
 
 if __name__ == '__main__':
     unittest.main()
