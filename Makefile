@@ -1,7 +1,7 @@
 # kvm-gpc: the gfn-to-pfn cache series and the harness that proves it.
 # Every target is a thin wrapper around one script in harness/; see README.md.
 
-.PHONY: help setup run run-debug check build-each install series-tree series-export clean
+.PHONY: help setup run run-debug check build-each bench install series-tree series-export clean
 
 help:
 	@echo "make setup          install what the project needs (root, once)"
@@ -9,6 +9,7 @@ help:
 	@echo "make run KERNEL=debug   the same on a lockdep+KASAN kernel built from the base"
 	@echo "make check          harness tests, checkpatch, both tiers (what CI runs)"
 	@echo "make build-each     every prefix of the series builds (-Werror, KVM_XEN on and off)"
+	@echo "make bench          gpc refresh latency under unrelated invalidations, base vs series in one VM"
 	@echo "make install        install the built modules on a host running the base kernel (root)"
 	@echo "make series-tree DIR=d / series-export DIR=d   edit the series as git history"
 	@echo "Options: TESTS=\"a b\" EXTRA=path TEST_TIMEOUT=s VM_TIMEOUT=s VERBOSE=1 SERIES_DIR=d"
@@ -39,3 +40,7 @@ series-export:
 
 clean:
 	rm -rf build
+
+# Refresh latency under unrelated invalidations, base vs series in one VM.
+bench:
+	harness/bench.sh
