@@ -1,8 +1,9 @@
 #!/bin/bash
 # make check: everything CI runs, cheapest first, and a summary at the end.
 #   1. the harness's own unit tests (parser, splat scanner, layout parser)
-#   2. checkpatch --strict on every patch of the series, and every prefix of
-#      the series builds (KVM_XEN on and off)
+#   2. checkpatch --strict on every patch of the series, docutils on the
+#      documentation it touches, and every prefix of the series builds
+#      (KVM_XEN on and off)
 #   3. the stock tier: make run
 #   4. the harness's integration tests (it can fail: param, layout, hang, panic)
 #   5. the debug tier: make run KERNEL=debug
@@ -10,7 +11,7 @@
 set -uo pipefail
 . "$(dirname "$0")/common.sh"
 
-steps=${CHECK_STEPS:-unit checkpatch each stock integration debug}
+steps=${CHECK_STEPS:-unit checkpatch docs each stock integration debug}
 declare -a summary
 failed=0
 
@@ -41,8 +42,24 @@ checkpatch() {
 	echo "checkpatch --strict: $n patches clean" >&2
 }
 
+# The documentation the series touches must be valid reStructuredText
+# (docutils stands in for 'make htmldocs', which needs Sphinx and the tree).
+docs() {
+	local tree=${BUILD_DIR:-$REPO_DIR/build}/tree f
+	"$HARNESS_DIR/series.sh" apply "$tree" || return 1
+	for f in $(cd "$tree" && grep -l '^+++ b/Documentation/.*\.rst' \
+		"${SERIES_DIR:-$REPO_DIR/series}"/*.patch 2>/dev/null |
+		xargs -r sed -n 's|^+++ b/\(Documentation/.*\.rst\)$|\1|p' | sort -u); do
+		python3 -c 'import docutils.core, sys
+docutils.core.publish_doctree(open(sys.argv[1]).read(), source_path=sys.argv[1],
+	settings_overrides={"report_level": 2, "halt_level": 2})' "$tree/$f" || return 1
+		echo "docutils: $f clean" >&2
+	done
+}
+
 step unit python3 -m unittest discover -s "$HARNESS_DIR/tests"
 step checkpatch checkpatch
+step docs docs
 step each "$HARNESS_DIR/build-each.sh"
 step stock "$HARNESS_DIR/run.sh"
 step integration "$HARNESS_DIR/tests/integration.sh"
