@@ -23,16 +23,6 @@ out=$BUILD_DIR/bench
 krel=$BASE_KERNEL_RELEASE
 mkdir -p "$out"
 
-stage() {
-	local name=$1 s rc=0
-	shift
-	s=$(date +%s)
-	echo "== $name" >&2
-	"$@" || rc=$?
-	echo "== $name: $( ((rc == 0)) && echo ok || echo "FAILED ($rc)") in $(($(date +%s) - s))s" >&2
-	return $rc
-}
-
 # Just the benchmark, not the whole selftest suite: it is the only binary
 # the VM runs.  Same flags and headers as harness/selftests.sh.
 # shellcheck disable=SC2317  # called through stage()

@@ -26,3 +26,14 @@ need_cmd() {
 			die "'$c' not found; run 'make setup' as root first"
 	done
 }
+
+# stage <name> <command...>: run one stage of a pipeline, reporting its time.
+stage() {
+	local name=$1 s rc=0
+	shift
+	s=$(date +%s)
+	echo "== $name" >&2
+	"$@" || rc=$?
+	echo "== $name: $( ((rc == 0)) && echo ok || echo "FAILED ($rc)") in $(($(date +%s) - s))s" >&2
+	return $rc
+}

@@ -20,16 +20,6 @@ mkdir -p "$KVM_GPC_CACHE" 2>/dev/null && [ -w "$KVM_GPC_CACHE" ] ||
 	die "cache $KVM_GPC_CACHE is not writable; run as root or set KVM_GPC_CACHE"
 
 t0=$(date +%s)
-stage() {
-	local name=$1 s rc=0
-	shift
-	s=$(date +%s)
-	echo "== $name" >&2
-	"$@" || rc=$?
-	echo "== $name: $( ((rc == 0)) && echo ok || echo "FAILED ($rc)") in $(($(date +%s) - s))s" >&2
-	return $rc
-}
-
 stage "fetch base" "$HARNESS_DIR/base.sh"
 tree=$BUILD_DIR/tree
 stage "apply series" "$HARNESS_DIR/series.sh" apply "$tree"
