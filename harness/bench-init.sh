@@ -5,26 +5,8 @@
 # it back.  Alternating, rather than all base runs first, spreads any drift
 # of the emulated machine over both kernels and shows the run-to-run noise.
 
-/bin/busybox --install -s /bin
-mount -t proc proc /proc
-mount -t sysfs sys /sys
-mount -t devtmpfs dev /dev
-mkdir -p /dev/shm /tmp
-mount -t tmpfs tmp /tmp
-mount -t tmpfs shm /dev/shm
-exec >/dev/ttyS1 2>&1
+. /lib/kvm-gpc.sh
 . /etc/kvm-gpc/bench
-
-finish() {
-	echo "# kvm-gpc: done"
-	sync
-	poweroff -f
-}
-
-bail() {
-	echo "Bail out! $*"
-	finish
-}
 
 echo "# kvm-gpc: bench, kernel $(uname -r), $(nproc) cpus, $ROUNDS rounds"
 

@@ -76,6 +76,8 @@ make_initramfs() {
 		done
 	done
 	cp "$HARNESS_DIR/bench-init.sh" "$root/init"
+	mkdir -p "$root/lib"
+	cp "$HARNESS_DIR/guest-lib.sh" "$root/lib/kvm-gpc.sh"
 	cat >"$root/etc/kvm-gpc/bench" <<-CONF
 		ROUNDS=$ROUNDS
 		BENCH_ARGS="$BENCH_ARGS"

@@ -5,28 +5,8 @@
 # markers written to /dev/kmsg so the host can tie a splat to its test.
 # Configuration comes from /etc/kvm-gpc/ (written by harness/initramfs.sh).
 
-/bin/busybox --install -s /bin
-mount -t proc proc /proc
-mount -t sysfs sys /sys
-mount -t devtmpfs dev /dev
-mkdir -p /dev/shm /tmp
-mount -t tmpfs tmp /tmp
-mount -t tmpfs shm /dev/shm
-exec >/dev/ttyS1 2>&1
+. /lib/kvm-gpc.sh
 . /etc/kvm-gpc/config
-
-finish() {
-	# The lock classes and orders lockdep saw, for harness/lockorder.py.
-	[ -r /proc/lockdep ] && cat /proc/lockdep >/dev/ttyS2
-	echo "# kvm-gpc: done"
-	sync
-	poweroff -f
-}
-
-bail() {
-	echo "Bail out! $*"
-	finish
-}
 
 kmsg() {
 	echo "kvm-gpc: $*" >/dev/kmsg

@@ -23,6 +23,8 @@ mkdir -p "$root/lib/modules/$KREL"/{kernel,updates}
 cp /bin/busybox "$root/bin/busybox"
 ln -s busybox "$root/bin/sh"
 cp "$REPO_DIR/harness/init.sh" "$root/init"
+mkdir -p "$root/lib"
+cp "$REPO_DIR/harness/guest-lib.sh" "$root/lib/kvm-gpc.sh"
 
 # The series' modules, and the closure of what they depend on from the
 # target kernel (irqbypass, ccp, ...), uncompressed so busybox can load them.
