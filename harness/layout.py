@@ -96,8 +96,8 @@ def main(argv):
               'would corrupt memory.  Refusing:', file=sys.stderr)
         for p in problems:
             print('  ' + p, file=sys.stderr)
-        print('A series that changes these structs needs a shim in kmod/ '
-              '(KVM_GPC_COMPAT), never in the patches.', file=sys.stderr)
+        print('A series that changes these structs needs a layout shim in '
+              'kmod/compat/, never in the patches.', file=sys.stderr)
         return 1
     return 0
 

@@ -20,10 +20,21 @@ kvm=$tree/arch/x86/kvm
 cp "$REPO_DIR/kmod/Kbuild.x86" "$kvm/Kbuild"
 sed 's|$(srctree)|$(KVM_TREE)|g' "$kvm/Makefile" >"$kvm/Makefile.kvm-gpc"
 
+# Layout shims (kmod/compat/*.patch) keep structures that the target kernel's
+# built-in code writes at the offsets it was compiled with, where the series
+# moves them.  Each one is applied only to a tree it fits, i.e. one that has
+# the patch it compensates for; the layout guard checks the result either way.
+for shim in "$REPO_DIR"/kmod/compat/*.patch; do
+	[ -f "$shim" ] || continue
+	if patch -d "$tree" -p1 -F0 -N --dry-run -s -r - <"$shim" >/dev/null 2>&1; then
+		patch -d "$tree" -p1 -F0 -N -s --no-backup-if-mismatch -r - <"$shim"
+		echo "layout shim: $(basename "$shim")" >&2
+	fi
+done
+
 mkdir -p "$out"
 log=$(realpath "$out")/modules.log
-if ! make -C "$kbuild" M="$kvm" CC="ccache gcc" -j"$(nproc)" \
-	${KVM_GPC_COMPAT:+KVM_GPC_COMPAT="$KVM_GPC_COMPAT"} modules >"$log" 2>&1; then
+if ! make -C "$kbuild" M="$kvm" CC="ccache gcc" -j"$(nproc)" modules >"$log" 2>&1; then
 	tail -n 40 "$log" >&2
 	die "module build failed; full log: $log"
 fi
