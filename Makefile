@@ -9,7 +9,7 @@ help:
 	@echo "make run KERNEL=debug   the same on a lockdep+KASAN kernel built from the base"
 	@echo "make check          harness tests, checkpatch, both tiers (what CI runs)"
 	@echo "make build-each     every prefix of the series builds (-Werror, KVM_XEN on and off)"
-	@echo "make bench          gpc refresh latency under unrelated invalidations, base vs series in one VM"
+	@echo "make bench          gpc refresh latency, Xen event channel and runstate costs: base vs series in one VM"
 	@echo "make install        install the built modules on a host running the base kernel (root)"
 	@echo "make series-tree DIR=d / series-export DIR=d   edit the series as git history"
 	@echo "Options: TESTS=\"a b\" EXTRA=path TEST_TIMEOUT=s VM_TIMEOUT=s VERBOSE=1 SERIES_DIR=d"
@@ -41,6 +41,6 @@ series-export:
 clean:
 	rm -rf build
 
-# Refresh latency under unrelated invalidations, base vs series in one VM.
+# Refresh latency, Xen event channel and runstate costs, base vs series in one VM.
 bench:
 	harness/bench.sh

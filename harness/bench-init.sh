@@ -1,7 +1,7 @@
 #!/bin/sh
 # /init of the bench VM (busybox), written by harness/bench.sh.  Loads the
 # base's and the series' kvm.ko/kvm-amd.ko in turn, ROUNDS times, runs the
-# benchmark under each and reports on ttyS1; harness/bench_report.py reads
+# benchmarks under each and reports on ttyS1; harness/bench_report.py reads
 # it back.  Alternating, rather than all base runs first, spreads any drift
 # of the emulated machine over both kernels and shows the run-to-run noise.
 
@@ -43,11 +43,18 @@ while [ "$r" -le "$ROUNDS" ]; do
 	for k in base series; do
 		load "$k"
 		echo "# kvm-gpc: begin $k.$r"
-		# The benchmark bounds each phase itself (-b); a wedged kernel is
-		# caught by boot.py's silence watchdog.  BENCH_ARGS is a list.
-		# shellcheck disable=SC2086
-		/selftests/xen_gpc_refresh_perf_test $BENCH_ARGS </dev/null 2>&1
-		echo "# kvm-gpc: end $k.$r exit $?"
+		# The benchmarks bound their phases themselves; a wedged kernel
+		# is caught by boot.py's silence watchdog.  The ARGS are lists.
+		rc=0
+		for b in $BENCHES; do
+			case $b in
+			xen_gpc_refresh_perf_test) args=$BENCH_ARGS ;;
+			xen_evtchn_perf_test) args=$EVTCHN_ARGS ;;
+			esac
+			# shellcheck disable=SC2086
+			/selftests/$b $args </dev/null 2>&1 || rc=$?
+		done
+		echo "# kvm-gpc: end $k.$r exit $rc"
 		unload "$k"
 	done
 	r=$((r + 1))

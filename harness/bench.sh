@@ -1,15 +1,19 @@
 #!/bin/bash
-# make bench: gpc refresh latency of the base and of the series, side by side
-# in one VM, so that both see the same emulated machine.
+# make bench: the benchmarks on the base and on the series, side by side in
+# one VM, so that both see the same emulated machine: gpc refresh latency
+# (xen_gpc_refresh_perf_test), Xen event channel and runstate costs
+# (xen_evtchn_perf_test).
 #
 #   base tree + series tree -> both module sets (stock headers) -> layout guard
-#   -> the benchmark, built from the series tree -> one initramfs with both
-#   sets -> boot: base, series, base, series, ... -> table on the host
+#   -> the benchmarks, built from the series tree -> one initramfs with both
+#   sets -> boot: base, series, base, series, ... -> tables on the host
 #
 # Environment: SERIES_DIR, BUILD_DIR, ROUNDS (base+series pairs, default 3),
-# BENCH_ARGS (passed to the benchmark; default "-n 5000": with 5000 samples
-# a phase's p99 is its 50th worst, which is steadier under emulation than
-# the 20th worst of the benchmark's own default), VERBOSE=1.
+# BENCH_ARGS (passed to xen_gpc_refresh_perf_test; default "-n 5000": with
+# 5000 samples a phase's p99 is its 50th worst, which is steadier under
+# emulation than the 20th worst of the benchmark's own default),
+# EVTCHN_ARGS (passed to xen_evtchn_perf_test; default none), VERBOSE=1.
+# A benchmark that the series tree does not have is left out.
 # Logs: $BUILD_DIR/bench/run-<time>/ (tap.log holds the raw numbers).
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
@@ -17,24 +21,36 @@ need_cmd qemu-system-x86_64 python3 pahole patch cpio depmod modinfo
 
 ROUNDS=${ROUNDS:-3}
 BENCH_ARGS=${BENCH_ARGS--n 5000}
-BENCH=x86_64/xen_gpc_refresh_perf_test
+EVTCHN_ARGS=${EVTCHN_ARGS-}
+BENCHES="x86_64/xen_gpc_refresh_perf_test x86_64/xen_evtchn_perf_test"
 BUILD_DIR=$(mkdir -p "${BUILD_DIR:-$REPO_DIR/build}" && realpath "${BUILD_DIR:-$REPO_DIR/build}")
 out=$BUILD_DIR/bench
 krel=$BASE_KERNEL_RELEASE
 mkdir -p "$out"
 
-# Just the benchmark, not the whole selftest suite: it is the only binary
-# the VM runs.  Same flags and headers as harness/selftests.sh.
+# Just the benchmarks, not the whole selftest suite: they are the only
+# binaries the VM runs.  Same flags and headers as harness/selftests.sh.
+# $out/tests lists the ones built.
 # shellcheck disable=SC2317  # called through stage()
 build_bench() {
-	local tree=$1 dir=$2
+	local tree=$1 dir=$2 b targets=()
 	mkdir -p "$dir"
+	: >"$out/tests"
+	for b in $BENCHES; do
+		[ -f "$tree/tools/testing/selftests/kvm/$b.c" ] || {
+			echo "bench: the series has no $b, left out" >&2
+			continue
+		}
+		targets+=("$dir/$b")
+		echo "$b" >>"$out/tests"
+	done
+	[ ${#targets[@]} -gt 0 ] || die "the series tree has none of: $BENCHES"
 	{
 		make -C "$tree" O="$dir/hdr" ARCH=x86_64 headers_install \
 			INSTALL_HDR_PATH="$dir/hdr/usr" &&
 		make -C "$tree/tools/testing/selftests/kvm" -j"$(nproc)" CC="ccache gcc" \
 			OUTPUT="$dir" KHDR_INCLUDES="-isystem $dir/hdr/usr/include" \
-			EXTRA_CFLAGS=-static LDFLAGS=-static "$dir/$BENCH"
+			EXTRA_CFLAGS=-static LDFLAGS=-static "${targets[@]}"
 	} >"$dir/build.log" 2>&1 || {
 		tail -n 40 "$dir/build.log" >&2
 		die "benchmark build failed; full log: $dir/build.log"
@@ -49,7 +65,6 @@ build_bench() {
 # shellcheck disable=SC2317  # called through stage()
 make_initramfs() {
 	local root=$out/initramfs.cpio.d k m sum
-	echo "$BENCH" >"$out/tests"
 	env TIER=stock KREL="$krel" KMODS="$STOCK_ROOT/lib/modules/$krel" \
 		BUILT_MODULES="$out/series/modules" TEST_DIR="$out/selftests" \
 		TEST_LIST="$out/tests" EXTRA= TEST_TIMEOUT=0 \
@@ -81,6 +96,8 @@ make_initramfs() {
 	cat >"$root/etc/kvm-gpc/bench" <<-CONF
 		ROUNDS=$ROUNDS
 		BENCH_ARGS="$BENCH_ARGS"
+		EVTCHN_ARGS="$EVTCHN_ARGS"
+		BENCHES="$(xargs -n1 basename <"$out/tests" | tr '\n' ' ')"
 		DEPS="$(find "$root/lib/modules/$krel/kernel" -name '*.ko' -printf '%f\n' | sed 's/\.ko$//' | sort | tr '\n' ' ')"
 	CONF
 	(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) >"$out/initramfs.cpio"
@@ -103,10 +120,12 @@ stage "initramfs" make_initramfs
 run=$out/run-$(date +%Y%m%d-%H%M%S)
 mkdir -p "$run"
 ln -sfn "$(basename "$run")" "$out/last"
-# A phase is bounded by the benchmark's budget (-b, 60 s by default), and a
-# run has three phases; the VM gets that for every run, plus boot time.
+# A refresh phase is bounded by its budget (-b, 60 s by default), and there
+# are three; xen_evtchn_perf_test takes about 25 s with its defaults, so
+# 120 s more is room enough under load.  The VM gets that for every run,
+# plus boot time.
 budget=$(sed -n 's/.*-b *\([0-9]\+\).*/\1/p' <<<"$BENCH_ARGS")
-per_run=$((3 * ${budget:-60} + 120))
+per_run=$((3 * ${budget:-60} + 120 + 120))
 # Other jobs on the host stretch the emulated vCPUs' time slices, and the
 # latencies with them: say how busy the host was, to read the table by.
 echo "host load before: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
