@@ -23,16 +23,20 @@ result() {	# result <ok?> <name> <log>
 }
 
 # scratch_series <name> <file> <sed-script>: the committed series plus one
-# patch that applies <sed-script> to <file> of the base.
+# patch that applies <sed-script> to <file> as the committed series leaves it.
 scratch_series() {
-	local dir=$scratch/$1 file=$2
+	local dir=$scratch/$1 file=$2 applied=$scratch/applied
 	cp -r "$REPO_DIR/series" "$dir"
 	mkdir -p "$scratch/edit"
-	sed "$3" "$BASE_SRC/$file" >"$scratch/edit/new"
-	cmp -s "$BASE_SRC/$file" "$scratch/edit/new" && die "sed '$3' did not change $file"
+	# The scratch patch goes on top of the series, so it is made against
+	# the file as the series leaves it, not as the base has it.
+	[ -d "$applied" ] || SERIES_DIR="$REPO_DIR/series" "$HARNESS_DIR/series.sh" apply "$applied" 2>/dev/null ||
+		die "the committed series does not apply"
+	sed "$3" "$applied/$file" >"$scratch/edit/new"
+	cmp -s "$applied/$file" "$scratch/edit/new" && die "sed '$3' did not change $file"
 	{
 		printf 'From: kvm-gpc harness <harness@localhost>\nSubject: [PATCH] scratch: %s\n\n---\n' "$1"
-		diff -u --label "a/$file" --label "b/$file" "$BASE_SRC/$file" "$scratch/edit/new"
+		diff -u --label "a/$file" --label "b/$file" "$applied/$file" "$scratch/edit/new"
 	} >"$dir/9999-scratch.patch"
 	echo 9999-scratch.patch >>"$dir/series"
 	echo "$dir"
