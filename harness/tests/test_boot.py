@@ -53,5 +53,28 @@ class BootWatchdog(unittest.TestCase):
         self.assertEqual((res.returncode, status), (0, 'exit=0'))
 
 
+class QemuCommand(unittest.TestCase):
+    """The benchmarks' instruction-count clock is an option of the TCG run."""
+    def command(self, *extra):
+        with tempfile.TemporaryDirectory() as d:
+            fake = os.path.join(d, 'qemu')
+            with open(fake, 'w') as f:
+                f.write('#!/bin/sh\necho "1..0"; echo "# kvm-gpc: done"\n')
+            os.chmod(fake, stat.S_IRWXU)
+            subprocess.run([sys.executable, BOOT, '--kernel', 'k', '--initrd', 'i',
+                            '--out', d, *extra], env=dict(os.environ, QEMU=fake),
+                           capture_output=True, timeout=60, check=True)
+            with open(os.path.join(d, 'qemu.cmd')) as f:
+                return f.read().split()
+
+    def test_icount_counts_instructions(self):
+        cmd = self.command('--icount')
+        self.assertEqual(cmd[cmd.index('-icount') + 1], 'shift=0,sleep=off')
+        self.assertEqual(cmd[cmd.index('-accel') + 1], 'tcg,thread=single')
+
+    def test_wall_clock_by_default(self):
+        self.assertNotIn('-icount', self.command())
+
+
 if __name__ == '__main__':
     unittest.main()
