@@ -96,7 +96,7 @@ def spread(values):
     nums = [number(v) for v in values]
     if not nums or None in nums or not statistics.median(nums):
         return 'n/a'
-    return f'{(max(nums) - min(nums)) / abs(statistics.median(nums)):.0%}'
+    return f'{(max(nums) - min(nums)) / abs(statistics.median(nums)):.1%}'
 
 
 def evtchn_table(runs):
@@ -114,7 +114,7 @@ def evtchn_table(runs):
         ok = base is not None and series is not None and num > 0 and den > 0
         row += [f'{base:.0f}' if base is not None else 'n/a',
                 f'{series:.0f}' if series is not None else 'n/a',
-                f'{num / den:.2f}' if ok else 'n/a',
+                f'{num / den:.3f}' if ok else 'n/a',
                 'base/series' if cost else 'series/base',
                 spread(kernel_values(cols, 'base', key)),
                 spread(kernel_values(cols, 'series', key))]

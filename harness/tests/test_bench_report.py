@@ -84,13 +84,13 @@ class EvtchnReportTest(unittest.TestCase):
         key = 'irqfd halted rtt_per_s'
         base, series = self.medians(key)
         self.assertEqual(row(self.table, key)[-4:-2],
-                         [f'{series / base:.2f}', 'series/base'])
+                         [f'{series / base:.3f}', 'series/base'])
 
     def test_cost_ratio_is_base_over_series(self):
         key = 'runstate cross_ns'
         base, series = self.medians(key)
         cells = row(self.table, key)
-        self.assertEqual(cells[-4:-2], [f'{base / series:.2f}', 'base/series'])
+        self.assertEqual(cells[-4:-2], [f'{base / series:.3f}', 'base/series'])
         self.assertEqual(cells[-6:-4], [f'{base:.0f}', f'{series:.0f}'])
 
     def test_no_ratio_for_a_difference_at_or_below_zero(self):
@@ -102,7 +102,7 @@ class EvtchnReportTest(unittest.TestCase):
         key = 'ioctl running rtt_per_s'
         vals = [float(v[key]) for k, _, v in self.runs if k == 'series']
         want = (max(vals) - min(vals)) / sorted(vals)[1]
-        self.assertEqual(row(self.table, key)[-1], f'{want:.0%}')
+        self.assertEqual(row(self.table, key)[-1], f'{want:.1%}')
 
     def test_a_run_cut_short_in_the_second_benchmark_is_incomplete(self):
         runs = [(k, r, dict(v)) for k, r, v in self.runs]
