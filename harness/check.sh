@@ -29,14 +29,18 @@ step() {
 checkpatch() {
 	local list n=0 p
 	"$HARNESS_DIR/base.sh" || return 1
-	list=$(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "${SERIES_DIR:-$REPO_DIR/series}/series")
+	local series_dir
+	series_dir=$(realpath "${SERIES_DIR:-$REPO_DIR/series}") || return 1
+	list=$(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$series_dir/series")
 	for p in $list; do
 		# Two checks cannot be right here: Debian's source has no git
 		# history to resolve Fixes: ids against, and new selftests sit in
-		# directories the KVM MAINTAINERS entries already cover.
-		perl "$BASE_SRC/scripts/checkpatch.pl" --strict --quiet --root="$BASE_SRC" \
+		# directories the KVM MAINTAINERS entries already cover.  It runs
+		# from the base, outside any git tree, because its SPDX check
+		# (scripts/spdxcheck.py) needs the kernel's own git history too.
+		(cd "$BASE_SRC" && perl scripts/checkpatch.pl --strict --quiet --root=. \
 			--ignore UNKNOWN_COMMIT_ID,FILE_PATH_CHANGES \
-			"${SERIES_DIR:-$REPO_DIR/series}/$p" || return 1
+			"$series_dir/$p") || return 1
 		n=$((n + 1))
 	done
 	echo "checkpatch --strict: $n patches clean" >&2
