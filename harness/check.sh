@@ -27,9 +27,8 @@ step() {
 }
 
 checkpatch() {
-	local list n=0 p
+	local list n=0 p series_dir
 	"$HARNESS_DIR/base.sh" || return 1
-	local series_dir
 	series_dir=$(realpath "${SERIES_DIR:-$REPO_DIR/series}") || return 1
 	list=$(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$series_dir/series")
 	for p in $list; do

@@ -20,8 +20,9 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
 apt-get install -y -q --no-install-recommends "${pinned[@]}" "${tools[@]}"
 
-# The image the VM boots: downloaded, not installed, so the host's own /boot
-# and module tree are left alone (harness/base.sh unpacks it into the cache).
+# The image the VM boots: downloaded, not installed (harness/base.sh unpacks
+# it into the cache).  The headers installed above still pull in Debian's
+# linux-image package, which does land in the host's /boot.
 deb_dir=$KVM_GPC_CACHE/debs
 image=linux-image-$BASE_KERNEL_RELEASE-unsigned
 mkdir -p "$deb_dir"
