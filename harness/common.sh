@@ -1,6 +1,6 @@
 # Sourced by every stage: the pinned base, the cache location and the few
 # helpers each stage needs to fail loudly and report its time.
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034  # the variables are for the scripts that source this
 
 HARNESS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_DIR=$(dirname "$HARNESS_DIR")
@@ -11,8 +11,23 @@ KVM_GPC_CACHE=${KVM_GPC_CACHE:-/var/cache/kvm-gpc}
 BASE_UPSTREAM=${BASE_KERNEL_RELEASE%%+*}		# 6.12.117
 BASE_SRC=$KVM_GPC_CACHE/src/linux-source-${BASE_DEB_VERSION//\~/_}
 STOCK_ROOT=$KVM_GPC_CACHE/stock/$BASE_KERNEL_RELEASE	# extracted linux-image .deb
-HEADERS_DIR=${HEADERS_DIR:-/usr/src/linux-headers-$BASE_KERNEL_RELEASE}
+HEADERS_ROOT=$KVM_GPC_CACHE/headers/$BASE_KERNEL_RELEASE # extracted headers + kbuild
+HEADERS_DIR=${HEADERS_DIR:-$HEADERS_ROOT/usr/src/linux-headers-$BASE_KERNEL_RELEASE}
+# The pinned kernel packages, downloaded by setup.sh and unpacked by base.sh.
+BASE_DEBS=(
+	"linux-image-$BASE_KERNEL_RELEASE-unsigned"
+	"linux-headers-$BASE_KERNEL_RELEASE"
+	"linux-headers-${BASE_KERNEL_RELEASE%-*}-common"
+	"linux-kbuild-${BASE_KERNEL_RELEASE%-*}"
+)
 export CCACHE_DIR=${CCACHE_DIR:-$KVM_GPC_CACHE/ccache}
+
+# base_deb_file <package>: the file name apt-get download gives it.
+base_deb_file() {
+	local arch=amd64
+	[[ $1 == *-common ]] && arch=all
+	echo "${1}_${BASE_DEB_VERSION//:/%3a}_$arch.deb"
+}
 
 die() {
 	echo "error: $*" >&2
@@ -25,6 +40,15 @@ need_cmd() {
 		command -v "$c" >/dev/null 2>&1 ||
 			die "'$c' not found; run 'make setup' as root first"
 	done
+}
+
+# build_id <module.ko>: sha256 of its build-id note, as the guest sees it in
+# /sys/module/<m>/notes/.note.gnu.build-id.
+build_id() {
+	local sum
+	sum=$(objcopy -O binary --only-section=.note.gnu.build-id "$1" /dev/stdout | sha256sum | cut -c1-64)
+	[ "$sum" != "$(: | sha256sum | cut -c1-64)" ] || die "$1 has no build-id"
+	echo "$sum"
 }
 
 # stage <name> <command...>: run one stage of a pipeline, reporting its time.

@@ -2,6 +2,7 @@
 # make install: put the series' modules built for the stock tier into
 # /lib/modules/<release>/updates/ of this host, which must run that release.
 set -euo pipefail
+# shellcheck source=harness/common.sh
 . "$(dirname "$0")/common.sh"
 [ "$(id -u)" = 0 ] || die "make install writes /lib/modules: run it as root"
 running=${INSTALL_KERNEL_RELEASE:-$(uname -r)}

@@ -1,33 +1,36 @@
 #!/bin/bash
-# make setup: install every Debian package the project needs, pinned where it
-# matters, and fetch the stock kernel image for the VM.  Idempotent.
+# make setup: install the Debian packages the project needs, and download (not
+# install) the pinned kernel packages into the cache.  Idempotent.  It leaves
+# the host's /boot alone: no linux-image, linux-headers or linux-kbuild
+# package is installed (the headers depend on the image, which would land in
+# /boot with an initramfs and a boot entry).
 set -euo pipefail
+# shellcheck source=harness/common.sh
 . "$(dirname "$0")/common.sh"
 [ "$(id -u)" = 0 ] || die "make setup installs packages: run it as root"
 command -v apt-get >/dev/null || die "apt-get not found: this needs Debian 12 (bookworm)"
 
-pinned=(
-	"linux-source-6.12=$BASE_DEB_VERSION"
-	"linux-headers-$BASE_KERNEL_RELEASE=$BASE_DEB_VERSION"
-)
+# linux-source is a tarball in /usr/src, installed; gcc-12 and pahole are what
+# the headers package would have pulled in to build modules.
+pinned=("linux-source-6.12=$BASE_DEB_VERSION")
 tools=(
 	build-essential bc bison flex libelf-dev libssl-dev dwarves ccache
 	cpio kmod xz-utils zstd rsync file git patch python3 python3-docutils
-	qemu-system-x86 busybox-static sparse
+	qemu-system-x86 busybox-static sparse gcc-12
+	shellcheck python3-pyflakes git-email
 )
 
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
 apt-get install -y -q --no-install-recommends "${pinned[@]}" "${tools[@]}"
 
-# The image the VM boots: downloaded, not installed (harness/base.sh unpacks
-# it into the cache).  The headers installed above still pull in Debian's
-# linux-image package, which does land in the host's /boot.
+# The image the VM boots and the headers the modules build against, as .debs:
+# harness/base.sh unpacks them into the cache.
 deb_dir=$KVM_GPC_CACHE/debs
-image=linux-image-$BASE_KERNEL_RELEASE-unsigned
 mkdir -p "$deb_dir"
-if [ ! -f "$deb_dir/${image}_${BASE_DEB_VERSION}_amd64.deb" ]; then
-	(cd "$deb_dir" && apt-get download -q "$image=$BASE_DEB_VERSION") ||
-		die "cannot download $image=$BASE_DEB_VERSION; is the pinned version still in the archive?"
-fi
+for pkg in "${BASE_DEBS[@]}"; do
+	[ -f "$deb_dir/$(base_deb_file "$pkg")" ] && continue
+	(cd "$deb_dir" && apt-get download -q "$pkg=$BASE_DEB_VERSION") ||
+		die "cannot download $pkg=$BASE_DEB_VERSION; is the pinned version still in the archive?"
+done
 echo "setup: done (base $BASE_DEB_VERSION, cache $KVM_GPC_CACHE)"
