@@ -31,8 +31,23 @@ def qemu_command(args, console):
             '-machine', 'q35', '-accel', accel, '-cpu', 'max',
             '-smp', str(args.smp), '-m', args.mem, *icount,
             '-kernel', args.kernel, '-initrd', args.initrd, '-append', append,
-            '-serial', f'file:{console}', '-serial', 'stdio',
+            *serials(args, console)]
+
+
+def serials(args, console):
+    """ttyS0 the kernel console, ttyS1 the runner, ttyS2 /proc/lockdep; in
+    a shell (console None), ttyS0 is the terminal and the others unused."""
+    if console is None:
+        return ['-serial', 'mon:stdio', '-serial', 'null', '-serial', 'null']
+    return ['-serial', f'file:{console}', '-serial', 'stdio',
             '-serial', f'file:{os.path.join(args.out, "lockdep.txt")}']
+
+
+def shell(args):
+    """make shell: the console (ttyS0) on this terminal, no watchdogs."""
+    args.append = (args.append + ' kvm-gpc.shell').strip()
+    cmd = qemu_command(args, None)
+    os.execvp(cmd[0], cmd)
 
 
 def console_says(path, pattern):
@@ -109,7 +124,9 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--kernel', required=True)
     p.add_argument('--initrd', required=True)
-    p.add_argument('--out', required=True, help='directory for console.log, tap.log, status')
+    p.add_argument('--out', help='directory for console.log, tap.log, status')
+    p.add_argument('--shell', action='store_true',
+                   help='interactive: the console on this terminal (make shell)')
     p.add_argument('--append', default='', help='extra kernel command line')
     p.add_argument('--smp', type=int, default=2)
     p.add_argument('--mem', default='4G')
@@ -119,7 +136,12 @@ def main():
     p.add_argument('--vm-timeout', type=int, default=3600)
     p.add_argument('--silence-timeout', type=int, default=300)
     p.add_argument('--verbose', action='store_true')
-    sys.exit(run(p.parse_args()))
+    args = p.parse_args()
+    if args.shell:
+        shell(args)
+    if not args.out:
+        p.error('--out is required')
+    sys.exit(run(args))
 
 
 if __name__ == '__main__':

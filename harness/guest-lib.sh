@@ -9,8 +9,20 @@ mount -t devtmpfs dev /dev
 mkdir -p /dev/shm /tmp
 mount -t tmpfs tmp /tmp
 mount -t tmpfs shm /dev/shm
-# ttyS0 is the kernel's console; the harness reads everything else on ttyS1.
-exec >/dev/ttyS1 2>&1
+# ttyS0 is the kernel's console; the harness reads the runner on ttyS1.
+
+# check_build_ids <set>: the loaded kvm modules must be the ones built for
+# <set> (updates, or a bench set): the build-id notes the kernel exposes in
+# /sys/module/<m>/notes against /etc/kvm-gpc/build-id, written by
+# harness/initramfs.sh (Debian's modules carry no srcversion).
+check_build_ids() {
+	while read -r set m want; do
+		[ "$set" = "$1" ] || continue
+		got=$(sha256sum "/sys/module/$m/notes/.note.gnu.build-id" 2>/dev/null | cut -c1-64)
+		[ "$got" = "$want" ] || bail "loaded $m is not the $1 one built (build-id note sha256 '$got', expected '$want')"
+		echo "# kvm-gpc: loaded $m ($1) is the one built (build-id note sha256 $(echo "$got" | cut -c1-12))"
+	done </etc/kvm-gpc/build-id
+}
 
 finish() {
 	# The lock classes and orders lockdep saw, for harness/lockorder.py.
@@ -20,7 +32,7 @@ finish() {
 	poweroff -f
 }
 
-bail() {
-	echo "Bail out! $*"
+bail() {	# one line, as TAP wants it, whatever the reason holds
+	echo "Bail out! $(echo "$*" | tr '\n' ' ')"
 	finish
 }

@@ -5,8 +5,11 @@
 # markers written to /dev/kmsg so the host can tie a splat to its test.
 # Configuration comes from /etc/kvm-gpc/ (written by harness/initramfs.sh).
 
+# shellcheck source=harness/guest-lib.sh
 . /lib/kvm-gpc.sh
+# shellcheck disable=SC1091  # written by harness/initramfs.sh
 . /etc/kvm-gpc/config
+exec >/dev/ttyS1 2>&1
 
 kmsg() {
 	echo "kvm-gpc: $*" >/dev/kmsg
@@ -17,55 +20,70 @@ echo "# kvm-gpc: kernel $(uname -r), tier $TIER, $(nproc) cpus"
 
 # Load through modprobe so that updates/ wins exactly as on a real host.
 for m in $LOAD_MODULES; do
-	modprobe "$m" || bail "modprobe $m failed"
+	out=$(modprobe "$m" 2>&1) || bail "modprobe $m failed: $out"
 done
-while read -r m want; do
-	got=$(sha256sum "/sys/module/$m/notes/.note.gnu.build-id" 2>/dev/null | cut -c1-64)
-	[ "$got" = "$want" ] || bail "loaded $m is not the one built (build-id note sha256 '$got', expected '$want')"
-	echo "# kvm-gpc: loaded $m is the one built (build-id note sha256 ${got%"${got#????????????}"})"
-done </etc/kvm-gpc/build-id
+check_build_ids updates
 [ -c /dev/kvm ] || bail "/dev/kvm missing after loading $LOAD_MODULES"
 
-# xfail lines: name|timeout|expected output (ERE) or TIMEOUT|reason
-xfail_field() {
-	awk -F'|' -v t="$1" -v f="$2" '$1 == t { print $f; exit }' /etc/kvm-gpc/xfail
-}
+# make shell: the same system, and a shell on the console instead of the
+# tests.  Leaving the shell powers the VM off.
+if grep -qw kvm-gpc.shell /proc/cmdline; then
+	echo "# kvm-gpc: shell on ttyS0" >/dev/ttyS0
+	export PATH="/selftests:/extra:$PATH" TERM=vt100
+	cd /tmp && setsid sh -c 'exec sh -i </dev/ttyS0 >/dev/ttyS0 2>&1'
+	finish
+fi
 
-n=0
-total=$(wc -l </etc/kvm-gpc/tests)
-echo "1..$total"
-while read -r name path; do
-	n=$((n + 1))
-	timeout=$(xfail_field "$name" 2)
-	timeout=${timeout:-$TEST_TIMEOUT}
-	kmsg "begin $name"
-	echo "# kvm-gpc: begin $name"
+# run_test <name> <path> <timeout>: run one test, its output as TAP comments
+# (and in /tmp/out); sets rc, secs and timed_out.
+run_test() {
+	kmsg "begin $1"
+	echo "# kvm-gpc: begin $1"
 	start=$(date +%s)
 	# Each test runs in its own session, so that whatever it forked can be
 	# killed with it: a straggler holding the pipe would stall the runner.
-	(cd /tmp && setsid timeout -s KILL "$timeout" "$path" </dev/null 2>&1 &
+	# The shell's own "Killed" goes into the comments too.
+	(cd /tmp && setsid timeout -s KILL "$3" "$2" </dev/null 2>&1 &
 	 pid=$!
 	 wait $pid
 	 echo $? >/tmp/rc
-	 kill -KILL -- "-$pid" 2>/dev/null) | tee /tmp/out | sed 's/^/# /'
+	 kill -KILL -- "-$pid" 2>/dev/null) 2>&1 | tee /tmp/out | sed 's/^/# /'
 	rc=$(cat /tmp/rc)
 	secs=$(($(date +%s) - start))
-	kmsg "end $name"
-	echo "# kvm-gpc: $name exit $rc after ${secs}s"
-
+	kmsg "end $1"
+	echo "# kvm-gpc: $1 exit $rc after ${secs}s"
 	timed_out=
-	[ "$rc" = 137 ] && [ "$secs" -ge "$timeout" ] && timed_out=1
-	expect=$(xfail_field "$name" 3)
+	if [ "$rc" = 137 ] && [ "$secs" -ge "$3" ]; then
+		timed_out=1
+	fi
+}
+
+# How a failed run failed, for the TAP line.
+failure() {
+	if [ -n "$timed_out" ]; then
+		echo "TIMEOUT ${timeout}s"
+	else
+		echo "exit code $rc"
+	fi
+}
+
+# The plan, from harness/tables.py: name|path|timeout|flaky|reason|expected
+# (the expected output, an extended regex or TIMEOUT, may contain '|').
+n=0
+echo "1..$(wc -l </etc/kvm-gpc/plan)"
+while IFS='|' read -r name path timeout flaky reason expect; do
+	n=$((n + 1))
+	run_test "$name" "$path" "$timeout"
 	if [ -n "$expect" ]; then
 		# A listed known failure must fail the way the list says, on the
 		# base and on the series alike; anything else is a change to report.
 		if [ "$rc" = 0 ]; then
-			echo "not ok $n $name # XPASS: listed in known-failures but passed; delete the entry"
+			echo "not ok $n $name # passed, but known-failures lists it (XPASS): delete the entry"
 		elif { [ "$expect" = TIMEOUT ] && [ -n "$timed_out" ]; } ||
 			{ [ "$expect" != TIMEOUT ] && grep -Eq "$expect" /tmp/out; }; then
-			echo "not ok $n $name # XFAIL $(xfail_field "$name" 4)"
+			echo "ok $n $name # XFAIL $reason"
 		else
-			echo "not ok $n $name # failed, but not as known-failures expects ($expect)"
+			echo "not ok $n $name # $(failure), not as known-failures expects ($expect)"
 		fi
 	elif [ "$rc" = 0 ]; then
 		echo "ok $n $name"
@@ -73,10 +91,17 @@ while read -r name path; do
 		why=$(grep -m1 -iE 'skip|requirement' /tmp/out | tr -d '\r' |
 			sed -e 's/^1\.\.0 //' -e 's/^# *SKIP *-* *//')
 		echo "ok $n $name # SKIP ${why:-exit code 4}"
-	elif [ -n "$timed_out" ]; then
-		echo "not ok $n $name # TIMEOUT ${timeout}s"
+	elif [ -n "$flaky" ]; then
+		first=$(failure)
+		echo "# kvm-gpc: $name failed ($first); flaky-tests lists it, running it once more"
+		run_test "$name" "$path" "$timeout"
+		if [ "$rc" = 0 ]; then
+			echo "ok $n $name # FLAKY failed once ($first), passed on the second run"
+		else
+			echo "not ok $n $name # $(failure), and $first on the first run"
+		fi
 	else
-		echo "not ok $n $name # exit code $rc"
+		echo "not ok $n $name # $(failure)"
 	fi
-done </etc/kvm-gpc/tests
+done </etc/kvm-gpc/plan
 finish

@@ -6,18 +6,22 @@
 #   run.sh            the stock tier: Debian's own 6.12 kernel
 #   KERNEL=debug      the debug tier: lockdep + KASAN kernel built from the base
 #   KERNEL=<dir>      any kernel build directory (O=) with KVM=m and bzImage
+#   SHELL_VM=1        make shell: the same VM, a shell on the console instead
+#                     of the tests (no verdict)
 #
-# Environment: TESTS="a b" (subset), EXTRA=<file|dir>, TEST_TIMEOUT (s, per
-# test), VM_TIMEOUT (s), SERIES_DIR, VERBOSE=1, ACCEL=kvm, BUILD_DIR.
+# Environment: TESTS="a b" (subset), EXTRA=<file|dir>, TEST_TIMEOUT (s, every
+# test; default: per test, from harness/test-durations), VM_TIMEOUT (s),
+# SERIES_DIR, VERBOSE=1, ACCEL=kvm, BUILD_DIR.
 set -euo pipefail
+# shellcheck source=harness/common.sh
 . "$(dirname "$0")/common.sh"
 need_cmd qemu-system-x86_64 python3 pahole patch cpio
 
 KERNEL=${KERNEL:-stock}
-TEST_TIMEOUT=${TEST_TIMEOUT:-180}
 BUILD_DIR=$(mkdir -p "${BUILD_DIR:-$REPO_DIR/build}" && realpath "${BUILD_DIR:-$REPO_DIR/build}")
-mkdir -p "$KVM_GPC_CACHE" 2>/dev/null && [ -w "$KVM_GPC_CACHE" ] ||
+if ! mkdir -p "$KVM_GPC_CACHE" 2>/dev/null || [ ! -w "$KVM_GPC_CACHE" ]; then
 	die "cache $KVM_GPC_CACHE is not writable; run as root or set KVM_GPC_CACHE"
+fi
 
 t0=$(date +%s)
 stage "fetch base" "$HARNESS_DIR/base.sh"
@@ -72,42 +76,44 @@ else
 	cp "$tdir/all-tests" "$tdir/tests"
 fi
 
+stage "initramfs" env TIER=$tier KREL="$krel" KMODS="$kmods" MODULE_SETS="updates=$tdir/modules" \
+	TEST_DIR="$BUILD_DIR/selftests" TEST_LIST="$tdir/tests" EXTRA="${EXTRA:-}" \
+	OUT="$tdir/initramfs.cpio" "$HARNESS_DIR/initramfs.sh"
+
+if [ -n "${SHELL_VM:-}" ]; then
+	echo "shell: the $tier kernel with the series' modules; selftests are on PATH;" \
+		"'exit' powers off" >&2
+	exec python3 "$HARNESS_DIR/boot.py" --kernel "$image" --initrd "$tdir/initramfs.cpio" \
+		--accel "${ACCEL:-tcg}" --shell
+fi
+
 run=$tdir/run-$(date +%Y%m%d-%H%M%S)
 mkdir -p "$run"
 ln -sfn "$(basename "$run")" "$tdir/last"
-stage "initramfs" env TIER=$tier KREL="$krel" KMODS="$kmods" BUILT_MODULES="$tdir/modules" \
-	TEST_DIR="$BUILD_DIR/selftests" TEST_LIST="$tdir/tests" EXTRA="${EXTRA:-}" \
-	TEST_TIMEOUT="$TEST_TIMEOUT" OUT="$tdir/initramfs.cpio" "$HARNESS_DIR/initramfs.sh"
+# Everything the verdict needs, kept with the logs: 'make verdict RUN=$run'
+# judges them again.
+printf 'tier=%s\npartial=%s\n' "$tier" "$([ -n "${TESTS:-}" ] && echo 1 || echo 0)" >"$run/run-info"
+cp "$tree/Documentation/virt/kvm/locking.rst" "$run/locking.rst"
 
-ntests=$(grep -c . "$tdir/initramfs.cpio.d/etc/kvm-gpc/tests" || true)
+# A test's timeout is in the plan; the VM gets half their sum on top of its
+# boot, and may be silent for the longest one.
+plan=$tdir/initramfs.cpio.d/etc/kvm-gpc/plan
+ntests=$(grep -c . "$plan" || true)
+read -r longest total < <(awk -F'|' '$3 > m { m = $3 } { s += $3 } END { print m + 0, s + 0 }' "$plan")
 boot_rc=0
 stage "boot and run ($tier, $ntests tests)" python3 "$HARNESS_DIR/boot.py" \
 	--kernel "$image" --initrd "$tdir/initramfs.cpio" --out "$run" \
-	--accel "${ACCEL:-tcg}" --silence-timeout $((TEST_TIMEOUT + 120)) \
-	--vm-timeout "${VM_TIMEOUT:-$((600 + ntests * (TEST_TIMEOUT / 2)))}" \
+	--accel "${ACCEL:-tcg}" --silence-timeout $((longest + 120)) \
+	--vm-timeout "${VM_TIMEOUT:-$((600 + total / 2))}" \
 	${VERBOSE:+--verbose} || boot_rc=$?
 
-# Known splats of this tier only: the stock kernel has no lockdep, so a
-# lockdep entry would always look stale there.
-awk -F'|' -v tier=$tier '
-	/^[[:space:]]*(#|$)/ { next }
-	{ t = $4; gsub(/[ \t]/, "", t) }
-	t == "" || t == "all" || t == tier { print $1 "|" $2 "|" $3 }
-' "$HARNESS_DIR/known-splats" >"$run/known-splats"
+# One verdict: test results, splats against harness/known-splats, and on a
+# lockdep kernel the lock orders against locking.rst.  Its last line is the
+# closing count, and its exit code the run's.
 verdict_rc=0
-stage "verdict" python3 "$HARNESS_DIR/verdict.py" --tap "$run/tap.log" \
-	--console "$run/console.log" --status "$run/status" \
-	--known-splats "$run/known-splats" | tee "$run/verdict.txt" || verdict_rc=$?
-# A lockdep kernel leaves /proc/lockdep behind: the orders it observed must
-# be the ones locking.rst documents.  Only a complete VM run is checked, and
-# with a TESTS subset an order nobody exercised is not held against it.
-order_rc=0
-if [ -s "$run/lockdep.txt" ] && [ "$(cat "$run/status")" = exit=0 ]; then
-	stage "lock order check" python3 "$HARNESS_DIR/lockorder.py" ${TESTS:+--partial} \
-		"$tree/Documentation/virt/kvm/locking.rst" "$run/lockdep.txt" |
-		tee -a "$run/verdict.txt" || order_rc=$?
-fi
+stage "verdict" python3 "$HARNESS_DIR/verdict.py" "$run" >"$run/verdict.txt" || verdict_rc=$?
 echo "logs: $run (console.log is the whole kernel log); total $(($(date +%s) - t0))s" >&2
-for rc in $verdict_rc $boot_rc $order_rc; do
-	[ "$rc" = 0 ] || exit "$rc"
-done
+cat "$run/verdict.txt"
+# A VM that did not finish is failed by the verdict too; 2 is unusable input.
+[ "$verdict_rc" = 0 ] || exit "$verdict_rc"
+[ "$boot_rc" = 0 ] || exit "$boot_rc"

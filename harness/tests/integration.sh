@@ -3,6 +3,7 @@
 # boot, verdict) on a scratch copy of the series and checks the outcome; the
 # scratch patches are generated here, never committed.  Prints TAP.
 set -uo pipefail
+# shellcheck source=harness/common.sh
 . "$(dirname "$0")/../common.sh"
 
 scratch=$(mktemp -d /tmp/kvm-gpc-integration.XXXXXX)
@@ -55,7 +56,7 @@ pipeline() {
 }
 
 echo "TAP version 13"
-echo "1..6"
+echo "1..8"
 
 "$HARNESS_DIR/base.sh" || die "no base"
 
@@ -105,6 +106,27 @@ sed 's/^BASE_DEB_VERSION=.*/BASE_DEB_VERSION=6.12.999-1/' "$REPO_DIR/base.conf" 
 rc=$?
 [ $rc != 0 ] && grep -q 'base.conf pins 6.12.999-1' "$scratch/log"
 result $? "a wrong base version is refused" "$scratch/log"
+
+# 7, 8: flaky-tests, in a scratch copy of the repo that lists two probes: a
+# test that fails once and then passes is reported as FLAKY and counted apart
+# (not as a pass); a listed test that fails twice fails the run.
+rm -rf "$scratch/repo" && mkdir -p "$scratch/repo" "$scratch/flaky"
+cp -r "$REPO_DIR/harness" "$REPO_DIR/kmod" "$REPO_DIR/config" "$REPO_DIR/series" \
+	"$REPO_DIR/base.conf" "$scratch/repo/"
+printf '%s | all | %s\n' flake_once 'fails on its first run only (harness integration test)' \
+	fail_always 'fails every run (harness integration test)' >>"$scratch/repo/harness/flaky-tests"
+printf '#!/bin/sh\n%s\n' '[ -e /flaked ] && { echo "second run: pass"; exit 0; }' \
+	'touch /flaked; echo "first run: fail"; exit 1' >"$scratch/flaky/flake_once"
+printf '#!/bin/sh\necho "fails again"; exit 1\n' >"$scratch/flaky/fail_always"
+chmod +x "$scratch/flaky/"*
+TESTS=kvm_clock_test EXTRA=$scratch/flaky "$scratch/repo/harness/run.sh" >"$scratch/log" 2>&1
+rc=$?
+grep -q '^ok 3 flake_once # FLAKY failed once (exit code 1), passed on the second run$' "$scratch/log" &&
+	grep -q '^1 passed, 1 failed, 0 skipped, 1 flaky$' "$scratch/log"
+result $? "a flaky-listed test that fails once is reported FLAKY, counted apart" "$scratch/log"
+grep -q '^not ok 2 fail_always # exit code 1, and exit code 1 on the first run$' "$scratch/log" &&
+	[ $rc != 0 ] && [ "$(tail -n 1 "$scratch/log")" = '1 passed, 1 failed, 0 skipped, 1 flaky' ]
+result $? "a flaky-listed test that fails twice fails the run" "$scratch/log"
 
 echo "# integration: $((n - fails))/$n passed"
 exit $((fails != 0))
