@@ -1,12 +1,15 @@
 #!/bin/sh
-# /init of the bench VM (busybox), written by harness/bench.sh.  Loads the
-# base's and the series' kvm.ko/kvm-amd.ko in turn, ROUNDS times, runs the
+# /init of the bench VM (busybox), for harness/bench.sh.  Loads the base's
+# and the series' kvm.ko/kvm-amd.ko in turn, ROUNDS times, runs the
 # benchmarks under each and reports on ttyS1; harness/bench_report.py reads
 # it back.  Alternating, rather than all base runs first, spreads any drift
 # of the emulated machine over both kernels and shows the run-to-run noise.
 
+# shellcheck source=harness/guest-lib.sh
 . /lib/kvm-gpc.sh
-. /etc/kvm-gpc/bench
+# shellcheck disable=SC1091  # written by harness/initramfs.sh
+. /etc/kvm-gpc/config
+exec >/dev/ttyS1 2>&1
 
 echo "# kvm-gpc: bench, kernel $(uname -r), $(nproc) cpus, $ROUNDS rounds"
 
@@ -16,20 +19,10 @@ for m in $DEPS; do
 	modprobe "$m" || bail "modprobe $m failed"
 done
 
-# busybox sh has local.
-# shellcheck disable=SC3043
 load() {
-	local kernel m want got
-
 	insmod "/bench/$1/kvm.ko" || bail "insmod $1/kvm.ko failed"
 	insmod "/bench/$1/kvm-amd.ko" || bail "insmod $1/kvm-amd.ko failed"
-	# Prove that these are the modules built for $1, as harness/init.sh does.
-	while read -r kernel m want; do
-		[ "$kernel" = "$1" ] || continue
-		got=$(sha256sum "/sys/module/$m/notes/.note.gnu.build-id" | cut -c1-64)
-		[ "$got" = "$want" ] || bail "loaded $m is not the $1 one (build-id note sha256 '$got')"
-	done </etc/kvm-gpc/bench-build-id
-	echo "# kvm-gpc: loaded the $1 modules (build-ids checked)"
+	check_build_ids "$1"
 	[ -c /dev/kvm ] || bail "/dev/kvm missing after loading the $1 modules"
 }
 

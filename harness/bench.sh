@@ -20,8 +20,9 @@
 # A benchmark that the series tree does not have is left out.
 # Logs: $BUILD_DIR/bench/run-<time>/ (tap.log holds the raw numbers).
 set -euo pipefail
+# shellcheck source=harness/common.sh
 . "$(dirname "$0")/common.sh"
-need_cmd qemu-system-x86_64 python3 pahole patch cpio depmod modinfo
+need_cmd qemu-system-x86_64 python3 pahole patch cpio
 
 ROUNDS=${ROUNDS:-3}
 BENCH_ARGS=${BENCH_ARGS--n 5000}
@@ -38,79 +39,37 @@ out=$BUILD_DIR/bench
 krel=$BASE_KERNEL_RELEASE
 mkdir -p "$out"
 
-# Just the benchmarks, not the whole selftest suite: they are the only
-# binaries the VM runs.  Same flags and headers as harness/selftests.sh.
-# $out/tests lists the ones built.
+# Just the benchmarks the series tree has, not the whole selftest suite:
+# they are the only binaries the VM runs.  $out/tests lists them.
 # shellcheck disable=SC2317  # called through stage()
 build_bench() {
 	local tree=$1 dir=$2 b targets=()
-	mkdir -p "$dir"
-	: >"$out/tests"
 	for b in $BENCHES; do
-		[ -f "$tree/tools/testing/selftests/kvm/$b.c" ] || {
+		if [ -f "$tree/tools/testing/selftests/kvm/$b.c" ]; then
+			targets+=("$b")
+		else
 			echo "bench: the series has no $b, left out" >&2
-			continue
-		}
-		targets+=("$dir/$b")
-		echo "$b" >>"$out/tests"
+		fi
 	done
 	[ ${#targets[@]} -gt 0 ] || die "the series tree has none of: $BENCHES"
-	{
-		make -C "$tree" O="$dir/hdr" ARCH=x86_64 headers_install \
-			INSTALL_HDR_PATH="$dir/hdr/usr" &&
-		make -C "$tree/tools/testing/selftests/kvm" -j"$(nproc)" CC="ccache gcc" \
-			OUTPUT="$dir" KHDR_INCLUDES="-isystem $dir/hdr/usr/include" \
-			EXTRA_CFLAGS=-static LDFLAGS=-static "${targets[@]}"
-	} >"$dir/build.log" 2>&1 || {
-		tail -n 40 "$dir/build.log" >&2
-		die "benchmark build failed; full log: $dir/build.log"
-	}
+	"$HARNESS_DIR/selftests.sh" "$tree" "$dir" "${targets[@]}" >"$out/tests"
 }
 
-# harness/initramfs.sh builds the usual root (busybox, the stock modules the
-# series' modules depend on, the test binary); this turns it into the bench
-# root: both module sets under /bench/<kernel>/ instead of updates/, the
-# stock dependencies to modprobe, the build-ids to check, and bench-init.sh
-# as /init.
+# The usual initramfs, with both module sets in /bench/<set>/ and
+# bench-init.sh as /init.
 # shellcheck disable=SC2317  # called through stage()
 make_initramfs() {
-	local root=$out/initramfs.cpio.d k m sum
-	env TIER=stock KREL="$krel" KMODS="$STOCK_ROOT/lib/modules/$krel" \
-		BUILT_MODULES="$out/series/modules" TEST_DIR="$out/selftests" \
-		TEST_LIST="$out/tests" EXTRA= TEST_TIMEOUT=0 \
-		OUT="$out/initramfs.cpio" "$HARNESS_DIR/initramfs.sh"
-
-	# Both sets must need the same stock modules, or loading one set's
-	# dependencies would not do for the other.
-	for m in kvm kvm-amd; do
-		[ "$(modinfo -F depends "$out/base/modules/$m.ko")" = \
-		  "$(modinfo -F depends "$out/series/modules/$m.ko")" ] ||
-			die "$m.ko of the base and of the series depend on different modules"
-	done
-
-	rm -f "$root/lib/modules/$krel/updates/"*.ko
-	depmod -b "$root" "$krel"
-	: >"$root/etc/kvm-gpc/bench-build-id"
-	for k in base series; do
-		mkdir -p "$root/bench/$k"
-		for m in kvm kvm-amd; do
-			cp "$out/$k/modules/$m.ko" "$root/bench/$k/"
-			sum=$(objcopy -O binary --only-section=.note.gnu.build-id \
-				"$out/$k/modules/$m.ko" /dev/stdout | sha256sum | cut -c1-64)
-			echo "$k ${m//-/_} $sum" >>"$root/etc/kvm-gpc/bench-build-id"
-		done
-	done
-	cp "$HARNESS_DIR/bench-init.sh" "$root/init"
-	mkdir -p "$root/lib"
-	cp "$HARNESS_DIR/guest-lib.sh" "$root/lib/kvm-gpc.sh"
-	cat >"$root/etc/kvm-gpc/bench" <<-CONF
+	cat >"$out/bench.conf" <<-CONF
 		ROUNDS=$ROUNDS
 		BENCH_ARGS="$BENCH_ARGS"
 		EVTCHN_ARGS="$EVTCHN_ARGS"
 		BENCHES="$(xargs -n1 basename <"$out/tests" | tr '\n' ' ')"
-		DEPS="$(find "$root/lib/modules/$krel/kernel" -name '*.ko' -printf '%f\n' | sed 's/\.ko$//' | sort | tr '\n' ' ')"
 	CONF
-	(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) >"$out/initramfs.cpio"
+	env TIER=stock KREL="$krel" KMODS="$STOCK_ROOT/lib/modules/$krel" \
+		MODULE_SETS="base=$out/base/modules series=$out/series/modules" \
+		TEST_DIR="$out/selftests" TEST_LIST="$out/tests" EXTRA= \
+		INIT="$HARNESS_DIR/bench-init.sh" GUEST_CONF="$out/bench.conf" \
+		OUT="$out/initramfs.cpio" "$HARNESS_DIR/initramfs.sh"
 }
 
 stage "fetch base" "$HARNESS_DIR/base.sh"

@@ -1,17 +1,25 @@
 #!/bin/bash
-# make build-each: every prefix of the series must build on its own, with
-# -Werror, kvm-amd and kvm-intel as modules, and CONFIG_KVM_XEN both on and
-# off, so that a reviewer can stop after any patch (and bisection works).
+# make build-each: every prefix of the series must build on its own, so that
+# a reviewer can stop after any patch (and bisection works):
+#   - the modules, with -Werror, kvm-amd and kvm-intel as modules, and
+#     CONFIG_KVM_XEN both on and off;
+#   - the KVM selftests, after every patch that touches them or the uapi.
 #
 # XEN=y is Debian's own config.  XEN=n is a copy of Debian's headers with only
 # that option flipped: KVM_XEN affects nothing outside kvm.ko, so the copy is
 # a faithful target for a compile check (its modules are never loaded).
+#
+# Both trees start from the bare base and take one patch at a time, so every
+# build is incremental.  A module build is left out where make would have
+# nothing to do: when the patch changes no file that build read (the .cmd
+# dependency lists kbuild keeps), which is true of selftest and documentation
+# patches, and of xen.c with XEN off.  Such a prefix is reported "same".
 set -euo pipefail
+# shellcheck source=harness/common.sh
 . "$(dirname "$0")/common.sh"
 
-SERIES_DIR=${SERIES_DIR:-$REPO_DIR/series}
-work=${BUILD_DIR:-$REPO_DIR/build}/each
-list=$(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$SERIES_DIR/series")
+work=$(mkdir -p "${BUILD_DIR:-$REPO_DIR/build}/each" && realpath "${BUILD_DIR:-$REPO_DIR/build}/each")
+list=$("$HARNESS_DIR/series.sh" list)
 "$HARNESS_DIR/base.sh"
 
 xen_off=$work/headers-xen-off
@@ -31,10 +39,32 @@ if [ ! -f "$xen_off/.kvm-gpc-complete" ]; then
 fi
 
 declare -A target=([xen-on]=$HEADERS_DIR [xen-off]=$xen_off)
-# Start both trees from the bare base, then add one patch at a time: each
-# build is incremental, so the whole walk costs little more than one build.
+
+# The files a patch changes, relative to the tree.
+touched() {
+	sed -n -e 's|^--- a/||p' -e 's|^+++ b/||p' "$1" | cut -f1 | sort -u
+}
+
+# reads <tree> <patch>: did the last module build of <tree> read a file the
+# patch changes?  kbuild's .cmd files list every source and header each object
+# was built from, some as .../arch/x86/kvm/../../../virt/kvm/x.c, so a path
+# is matched by its end (a false match only costs a build).  Any Makefile or
+# Kbuild counts as read.
+reads() {
+	local tree=$1 f
+	while read -r f; do
+		case $f in
+		Makefile | */Makefile* | */Kbuild | */Kconfig) return 0 ;;
+		esac
+		grep -rqsF --include='*.cmd' "/$f" "$tree/arch/x86/kvm" "$tree/virt/kvm" &&
+			return 0
+	done < <(touched "$2")
+	return 1
+}
+
 n=0
 failed=0
+declare -A broken=([xen-on]=0 [xen-off]=0)	# the last build failed
 for p in "" $list; do
 	for cfg in xen-on xen-off; do
 		tree=$work/$cfg
@@ -42,19 +72,33 @@ for p in "" $list; do
 			rm -rf "$tree"
 			cp -al "$BASE_SRC" "$tree"
 		else
-			patch -d "$tree" -p1 -F0 -N -s --no-backup-if-mismatch -r - <"$SERIES_DIR/$p" ||
-				die "$p does not apply"
+			"$HARNESS_DIR/series.sh" add "$tree" "$p"
+			((broken[$cfg])) || reads "$tree" "$p" || {
+				printf '%-4s %-8s %s\n' same "$cfg" "$(basename "$p")"
+				continue
+			}
 		fi
-		if "$HARNESS_DIR/modules.sh" "$tree" "${target[$cfg]}" "$work/out-$cfg" 2>"$work/err"; then
+		if NO_SHIMS=1 "$HARNESS_DIR/modules.sh" "$tree" "${target[$cfg]}" "$work/out-$cfg" 2>"$work/err"; then
+			res=ok broken[$cfg]=0
+		else
+			res=FAIL broken[$cfg]=1
+			failed=1
+			sed 's/^/    /' "$work/err"
+		fi
+		printf '%-4s %-8s %s\n' "$res" "$cfg" "$(basename "${p:-base}")"
+	done
+	# The selftests, in the XEN=y tree (they do not depend on the config).
+	if [ -n "$p" ] && touched "$p" | grep -Eq '^(tools/testing/selftests/kvm/|include/uapi/|arch/x86/include/uapi/)'; then
+		if "$HARNESS_DIR/selftests.sh" "$work/xen-on" "$work/selftests" >/dev/null 2>"$work/err"; then
 			res=ok
 		else
 			res=FAIL
 			failed=1
 			sed 's/^/    /' "$work/err"
 		fi
-		printf '%-4s %-8s %s\n' "$res" "$cfg" "${p:-base}"
-	done
+		printf '%-4s %-8s %s\n' "$res" selftest "$(basename "$p")"
+	fi
 	n=$((n + 1))
 done
-echo "build-each: base + $((n - 1)) patches, KVM_XEN on and off: $( ((failed)) && echo FAILED || echo ok)"
+echo "build-each: base + $((n - 1)) patches, KVM_XEN on and off, selftests: $( ((failed)) && echo FAILED || echo ok)"
 exit $failed

@@ -1,45 +1,76 @@
 #!/bin/bash
-# make check: everything CI runs, cheapest first, and a summary at the end.
-#   1. the harness's own unit tests (parser, splat scanner, layout parser)
-#   2. checkpatch --strict on every patch of the series, docutils on the
-#      documentation it touches, and every prefix of the series builds
-#      (KVM_XEN on and off)
-#   3. the stock tier: make run
-#   4. the harness's integration tests (it can fail: param, layout, hang, panic)
-#   5. the debug tier: make run KERNEL=debug
-# CHECK_STEPS="unit checkpatch" runs a subset.
+# make check: everything CI runs, and a summary at the end.
+#   1. unit: the harness's own unit tests (parser, splat scanner, tables,
+#      layout parser, lock order check, kunit.py's reading of our TAP)
+#   2. lint: shellcheck on every shell script, pyflakes on every Python file,
+#      and every table of the harness parses
+#   3. checkpatch --strict on every patch; docs: docutils on the
+#      documentation the series touches
+#   4. each: every prefix of the series builds (KVM_XEN on and off, selftests)
+#   5. stock: make run; integration: the harness can fail (param, layout,
+#      hang, panic, flake, base); debug: make run KERNEL=debug
+#
+# The VM runs use one CPU (single-threaded TCG), so 4 and 5 run side by
+# side in two lanes: builds (the debug kernel, then build-each) and VMs
+# (stock, integration, then debug once its kernel is built).  Each lane's
+# log is in build/check/; the builds' lane is printed when it ends.
+# CHECK_STEPS="unit lint" runs a subset.
 set -uo pipefail
+# shellcheck source=harness/common.sh
 . "$(dirname "$0")/common.sh"
 
-steps=${CHECK_STEPS:-unit checkpatch docs each stock integration debug}
-declare -a summary
-failed=0
+steps=${CHECK_STEPS:-unit lint checkpatch docs each stock integration debug}
+logs=$(mkdir -p "${BUILD_DIR:-$REPO_DIR/build}/check" && realpath "${BUILD_DIR:-$REPO_DIR/build}/check")
+rm -f "$logs"/summary "$logs"/*.done
+t0=$(date +%s)
 
+wanted() {
+	case " $steps " in *" $1 "*) return 0 ;; esac
+	return 1
+}
+
+# step <name> <command...>: run one step if wanted; a line in the summary.
 step() {
 	local name=$1 s rc=0
 	shift
-	case " $steps " in *" $name "*) ;; *) return 0 ;; esac
+	wanted "$name" || return 0
 	s=$(date +%s)
 	echo "=== check: $name" >&2
 	"$@" || rc=$?
-	summary+=("$(printf '%-12s %-4s %5ss' "$name" "$( ((rc == 0)) && echo ok || echo FAIL)" $(($(date +%s) - s)))")
-	((rc == 0)) || failed=1
+	printf '%-13s %-4s %5ss\n' "$name" "$( ((rc == 0)) && echo ok || echo FAIL)" \
+		$(($(date +%s) - s)) >>"$logs/summary"
+	return "$rc"
+}
+
+lint() {
+	local rc=0 sh py
+	need_cmd shellcheck pyflakes3
+	mapfile -t sh < <(cd "$REPO_DIR" && grep -rlE '^#!/bin/(ba)?sh|^# shellcheck shell=' \
+		harness .ci --exclude-dir=data | sort)
+	mapfile -t py < <(cd "$REPO_DIR" && find harness -name '*.py' | sort)
+	(cd "$REPO_DIR" && shellcheck -x "${sh[@]}") || rc=1
+	(cd "$REPO_DIR" && pyflakes3 "${py[@]}") || rc=1
+	python3 "$HARNESS_DIR/tables.py" check || rc=1
+	# One indentation style for the Python files: four spaces, no tabs.
+	if (cd "$REPO_DIR" && grep -ln $'^ *\t' "${py[@]}"); then
+		echo "lint: the files above indent with tabs" >&2
+		rc=1
+	fi
+	((rc == 0)) && echo "lint: ${#sh[@]} shell scripts, ${#py[@]} Python files clean" >&2
+	return "$rc"
 }
 
 checkpatch() {
-	local list n=0 p series_dir
+	local n=0 p
 	"$HARNESS_DIR/base.sh" || return 1
-	series_dir=$(realpath "${SERIES_DIR:-$REPO_DIR/series}") || return 1
-	list=$(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$series_dir/series")
-	for p in $list; do
+	for p in $("$HARNESS_DIR/series.sh" list); do
 		# Two checks cannot be right here: Debian's source has no git
 		# history to resolve Fixes: ids against, and new selftests sit in
 		# directories the KVM MAINTAINERS entries already cover.  It runs
 		# from the base, outside any git tree, because its SPDX check
 		# (scripts/spdxcheck.py) needs the kernel's own git history too.
 		(cd "$BASE_SRC" && perl scripts/checkpatch.pl --strict --quiet --root=. \
-			--ignore UNKNOWN_COMMIT_ID,FILE_PATH_CHANGES \
-			"$series_dir/$p") || return 1
+			--ignore UNKNOWN_COMMIT_ID,FILE_PATH_CHANGES "$p") || return 1
 		n=$((n + 1))
 	done
 	echo "checkpatch --strict: $n patches clean" >&2
@@ -52,22 +83,56 @@ checkpatch() {
 docs() {
 	local tree=${BUILD_DIR:-$REPO_DIR/build}/tree f
 	"$HARNESS_DIR/series.sh" apply "$tree" || return 1
-	for f in $(cd "$tree" && grep -l '^+++ b/Documentation/.*\.rst' \
-		"${SERIES_DIR:-$REPO_DIR/series}"/*.patch 2>/dev/null |
-		xargs -r sed -n 's|^+++ b/\(Documentation/.*\.rst\)$|\1|p' | sort -u); do
+	for f in $("$HARNESS_DIR/series.sh" list | xargs sed -n 's|^+++ b/\(Documentation/.*\.rst\)$|\1|p' | sort -u); do
 		python3 "$HARNESS_DIR/rst_new_errors.py" "$BASE_SRC/$f" "$tree/$f" || return 1
 		echo "docutils: $f clean" >&2
 	done
 }
 
+debug_kernel() {
+	"$HARNESS_DIR/kernel.sh" "$BASE_SRC" "$REPO_DIR/config/debug.config" >/dev/null
+}
+
+# The debug tier starts once the builds' lane has its kernel (or has died).
+wait_debug_kernel() {
+	while [ ! -e "$logs/debug-kernel.done" ] && kill -0 "$builds" 2>/dev/null; do
+		sleep 5
+	done
+}
+
+# The unit tests read the base too (kunit.py's TAP parser).
+"$HARNESS_DIR/base.sh" || die "no base"
 step unit python3 -m unittest discover -s "$HARNESS_DIR/tests"
+step lint lint
 step checkpatch checkpatch
 step docs docs
-step each "$HARNESS_DIR/build-each.sh"
+
+(
+	wanted debug && step debug-kernel debug_kernel
+	touch "$logs/debug-kernel.done"
+	step each "$HARNESS_DIR/build-each.sh"
+) >"$logs/builds.log" 2>&1 &
+builds=$!
+
 step stock "$HARNESS_DIR/run.sh"
 step integration "$HARNESS_DIR/tests/integration.sh"
+wanted debug && wait_debug_kernel
+wanted debug && [ ! -e "$logs/debug-kernel.done" ] &&
+	echo "check: the debug kernel build died; see $logs/builds.log" >&2
 step debug env KERNEL=debug "$HARNESS_DIR/run.sh"
 
+wait "$builds"
+echo "=== check: builds lane (debug kernel, build-each); log $logs/builds.log" >&2
+cat "$logs/builds.log" >&2
+
 echo "=== check summary" >&2
-printf '%s\n' "${summary[@]}" >&2
+# A wanted step with no summary line died without reporting: a failure.
+failed=0
+for s in $steps; do
+	grep -q "^$s " "$logs/summary" 2>/dev/null ||
+		echo "$(printf '%-13s %-4s' "$s" FAIL) (did not report)" >>"$logs/summary"
+done
+cat "$logs/summary" >&2
+echo "make check: $(($(date +%s) - t0))s" >&2
+! grep -q ' FAIL ' "$logs/summary" || failed=1
 exit $failed

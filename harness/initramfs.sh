@@ -1,20 +1,27 @@
 #!/bin/bash
-# Stage 6, build initramfs: busybox, the modules under test in updates/ plus
-# the target kernel's own modules they depend on, the tests, and /init.
+# Stage 6, build initramfs: busybox, the modules under test plus the target
+# kernel's own modules they depend on, the tests and their plan, and /init.
 #
-# Inputs come from the environment (set by harness/run.sh):
+# Inputs come from the environment (set by harness/run.sh, harness/bench.sh):
 #   TIER KREL        tier name, target kernel release
 #   KMODS            the target kernel's lib/modules/$KREL (stock or debug)
-#   BUILT_MODULES    directory with the series' kvm.ko, kvm-amd.ko, kvm-intel.ko
+#   MODULE_SETS      "updates=<dir>" (run.sh): the series' kvm.ko, kvm-amd.ko,
+#                    kvm-intel.ko into updates/, where modprobe prefers them;
+#                    or "base=<dir> series=<dir>" (bench.sh): each set in
+#                    /bench/<set>/ for insmod
 #   TEST_DIR         selftest build output; TEST_LIST: one relative path per line
 #   EXTRA            optional file or directory of extra executables
-#   TEST_TIMEOUT     seconds per test
+#   TEST_TIMEOUT     optional: seconds per test, overriding the measured ones
+#   INIT             optional: /init (default harness/init.sh)
+#   GUEST_CONF       optional: lines to add to /etc/kvm-gpc/config
 #   OUT              the cpio to write
 set -euo pipefail
+# shellcheck source=harness/common.sh
 . "$(dirname "$0")/common.sh"
 need_cmd cpio depmod modinfo objcopy xz strip
-[ -x /bin/busybox ] && file -L /bin/busybox | grep -q static ||
+if [ ! -x /bin/busybox ] || ! file -L /bin/busybox | grep -q static; then
 	die "/bin/busybox is not busybox-static; run 'make setup' as root"
+fi
 
 root=$OUT.d
 rm -rf "$root"
@@ -22,9 +29,8 @@ mkdir -p "$root"/{bin,dev,proc,sys,tmp,etc/kvm-gpc,selftests,extra}
 mkdir -p "$root/lib/modules/$KREL"/{kernel,updates}
 cp /bin/busybox "$root/bin/busybox"
 ln -s busybox "$root/bin/sh"
-cp "$REPO_DIR/harness/init.sh" "$root/init"
-mkdir -p "$root/lib"
-cp "$REPO_DIR/harness/guest-lib.sh" "$root/lib/kvm-gpc.sh"
+cp "${INIT:-$HARNESS_DIR/init.sh}" "$root/init"
+cp "$HARNESS_DIR/guest-lib.sh" "$root/lib/kvm-gpc.sh"
 
 # The series' modules, and the closure of what they depend on from the
 # target kernel (irqbypass, ccp, ...), uncompressed so busybox can load them.
@@ -34,7 +40,7 @@ add_deps() {
 	for dep in $(modinfo -F depends "$ko" | tr ',' ' '); do
 		[ -z "${seen[$dep]:-}" ] || continue
 		seen[$dep]=1
-		[ -f "$BUILT_MODULES/${dep//_/-}.ko" ] && continue
+		[ -f "$(dirname "$ko")/${dep//_/-}.ko" ] && continue
 		f=$(find "$KMODS/kernel" -name "$dep.ko*" -o -name "${dep//_/-}.ko*" | head -n 1)
 		[ -n "$f" ] || die "module $dep (needed by $(basename "$ko")) is not in $KMODS"
 		case $f in
@@ -44,20 +50,28 @@ add_deps() {
 		add_deps "$root/lib/modules/$KREL/kernel/$dep.ko"
 	done
 }
-: >"$root/etc/kvm-gpc/build-id"
-for m in kvm kvm-amd kvm-intel; do
-	cp "$BUILT_MODULES/$m.ko" "$root/lib/modules/$KREL/updates/"
-	add_deps "$BUILT_MODULES/$m.ko"
-done
 # Proof that the VM runs these very modules: the guest compares the build-id
-# note the kernel exposes in /sys/module/<m>/notes with the one built here
-# (Debian's modules carry no srcversion).  kvm-intel cannot load on the
-# emulated AMD CPU, so only kvm and kvm-amd are checked.
-for m in kvm kvm-amd; do
-	sum=$(objcopy -O binary --only-section=.note.gnu.build-id \
-		"$BUILT_MODULES/$m.ko" /dev/stdout | sha256sum | cut -c1-64)
-	[ "$sum" != "$(: | sha256sum | cut -c1-64)" ] || die "$m.ko has no build-id"
-	echo "${m//-/_} $sum" >>"$root/etc/kvm-gpc/build-id"
+# note the kernel exposes in /sys/module/<m>/notes with the one built here.
+# kvm-intel cannot load on the emulated AMD CPU, so only kvm and kvm-amd are
+# checked.  Every set must need the same modules of the target kernel.
+: >"$root/etc/kvm-gpc/build-id"
+deps=
+for set in $MODULE_SETS; do
+	name=${set%%=*} dir=${set#*=}
+	dest=$root/bench/$name
+	[ "$name" = updates ] && dest=$root/lib/modules/$KREL/updates
+	mkdir -p "$dest"
+	for m in kvm kvm-amd kvm-intel; do
+		cp "$dir/$m.ko" "$dest/"
+		add_deps "$dir/$m.ko"
+	done
+	have=$(modinfo -F depends "$dir/kvm.ko" "$dir/kvm-amd.ko" | tr '\n' ' ')
+	[ -z "$deps" ] || [ "$have" = "$deps" ] ||
+		die "the module sets depend on different modules: '$deps', '$have' ($name)"
+	deps=$have
+	for m in kvm kvm-amd; do
+		echo "$name ${m//-/_} $(build_id "$dir/$m.ko")" >>"$root/etc/kvm-gpc/build-id"
+	done
 done
 for f in modules.order modules.builtin modules.builtin.modinfo; do
 	if [ -f "$KMODS/$f" ]; then cp "$KMODS/$f" "$root/lib/modules/$KREL/"; else : >"$root/lib/modules/$KREL/$f"; fi
@@ -80,18 +94,18 @@ if [ -n "${EXTRA:-}" ]; then
 	done
 fi
 
-# Known failures of this tier: name|timeout|expected|reason.
-awk -F'|' -v tier="$TIER" '
-	/^[[:space:]]*(#|$)/ { next }
-	{ for (i = 1; i <= NF; i++) gsub(/^[ \t]+|[ \t]+$/, "", $i) }
-	$2 == "all" || $2 == tier { print $1 "|" $3 "|" $4 "|" $5 }
-' "$REPO_DIR/harness/known-failures" >"$root/etc/kvm-gpc/xfail"
+# The plan: each test with its timeout and what the tables say of it.
+mapfile -t tests <"$root/etc/kvm-gpc/tests"
+python3 "$HARNESS_DIR/tables.py" plan --tier "$TIER" "${tests[@]}" >"$root/etc/kvm-gpc/plan" ||
+	die "cannot write the test plan"
+rm "$root/etc/kvm-gpc/tests"
 
 cat >"$root/etc/kvm-gpc/config" <<CONF
 TIER=$TIER
-TEST_TIMEOUT=$TEST_TIMEOUT
 LOAD_MODULES="kvm_amd"
+DEPS="$(find "$root/lib/modules/$KREL/kernel" -name '*.ko' -printf '%f\n' | sed 's/\.ko$//' | sort | tr '\n' ' ')"
 CONF
+[ -z "${GUEST_CONF:-}" ] || cat "$GUEST_CONF" >>"$root/etc/kvm-gpc/config"
 
 (cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) >"$OUT"
-echo "initramfs: $(du -h "$OUT" | cut -f1), $(wc -l <"$root/etc/kvm-gpc/tests") tests" >&2
+echo "initramfs: $(du -h "$OUT" | cut -f1), $(wc -l <"$root/etc/kvm-gpc/plan") tests" >&2

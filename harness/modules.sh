@@ -5,6 +5,7 @@
 #
 #   modules.sh <tree> <kernel-build-dir> <out-dir>
 set -euo pipefail
+# shellcheck source=harness/common.sh
 . "$(dirname "$0")/common.sh"
 need_cmd make gcc ccache
 
@@ -18,13 +19,17 @@ kvm=$tree/arch/x86/kvm
 # Only the glue's two files are added to the tree; the series' own Makefile is
 # used as is, so objects a patch adds are picked up without touching the glue.
 cp "$REPO_DIR/kmod/Kbuild.x86" "$kvm/Kbuild"
+# shellcheck disable=SC2016  # make variables, not shell ones
 sed 's|$(srctree)|$(KVM_TREE)|g' "$kvm/Makefile" >"$kvm/Makefile.kvm-gpc"
 
 # Layout shims (kmod/compat/*.patch) keep structures that the target kernel's
 # built-in code writes at the offsets it was compiled with, where the series
 # moves them.  Each one is applied only to a tree it fits, i.e. one that has
 # the patch it compensates for; the layout guard checks the result either way.
+# NO_SHIMS=1 (build-each, whose modules are never loaded) builds the tree as
+# the series leaves it.
 for shim in "$REPO_DIR"/kmod/compat/*.patch; do
+	[ -z "${NO_SHIMS:-}" ] || break
 	[ -f "$shim" ] || continue
 	if patch -d "$tree" -p1 -F0 -N --dry-run -s -r - <"$shim" >/dev/null 2>&1; then
 		patch -d "$tree" -p1 -F0 -N -s --no-backup-if-mismatch -r - <"$shim"

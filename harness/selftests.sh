@@ -3,14 +3,19 @@
 # statically so the initramfs needs no libc, against the tree's own uapi
 # headers (which the series may change).
 #
-#   selftests.sh <tree> <out-dir>     prints one test path per line, relative to <out-dir>
+#   selftests.sh <tree> <out-dir> [test...]
+#
+# prints one test path per line, relative to <out-dir>: every test the
+# Makefile builds for x86_64, or only the ones named (e.g. x86_64/foo_test).
 set -euo pipefail
+# shellcheck source=harness/common.sh
 . "$(dirname "$0")/common.sh"
 need_cmd make gcc ccache
 
-tree=$(realpath "${1:?usage: selftests.sh <tree> <out-dir>}")
+tree=$(realpath "${1:?usage: selftests.sh <tree> <out-dir> [test...]}")
 mkdir -p "${2:?missing out dir}"
 out=$(realpath "$2")
+shift 2
 log=$out/selftests.log
 
 {
@@ -18,12 +23,16 @@ log=$out/selftests.log
 		INSTALL_HDR_PATH="$out/hdr/usr" &&
 	make -C "$tree/tools/testing/selftests/kvm" -j"$(nproc)" CC="ccache gcc" \
 		OUTPUT="$out" KHDR_INCLUDES="-isystem $out/hdr/usr/include" \
-		EXTRA_CFLAGS=-static LDFLAGS=-static
+		EXTRA_CFLAGS=-static LDFLAGS=-static "${@/#/$out/}"
 } >"$log" 2>&1 || {
 	tail -n 40 "$log" >&2
 	die "selftest build failed; full log: $log"
 }
 
+if [ $# -gt 0 ]; then
+	printf '%s\n' "$@"
+	exit 0
+fi
 # The test list is what the selftests Makefile built for x86_64, nothing
 # hand-maintained: executables without a suffix, outside hdr/ and lib/.
 (cd "$out" && find . -path ./hdr -prune -o -path ./lib -prune -o \
