@@ -64,7 +64,6 @@ unpack "$STOCK_ROOT" "${BASE_DEBS[0]}"
 # its scripts/ and tools/ links are relative and resolve inside the root.
 if [ ! -f "$HEADERS_ROOT/.kvm-gpc-complete" ]; then
 	rm -rf "$HEADERS_ROOT.tmp"
-	rm -rf "$HEADERS_ROOT.tmp"
 	unpack "$HEADERS_ROOT.tmp" "${BASE_DEBS[@]:1}"
 	sed -i "s|^include /usr/src/|include $HEADERS_ROOT/usr/src/|" \
 		"$HEADERS_ROOT.tmp/usr/src/linux-headers-$BASE_KERNEL_RELEASE/Makefile"

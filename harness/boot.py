@@ -36,9 +36,11 @@ def qemu_command(args, console):
 
 def serials(args, console):
     """ttyS0 the kernel console, ttyS1 the runner, ttyS2 /proc/lockdep; in
-    a shell (console None), ttyS0 is the terminal and the others unused."""
+    a shell (console None), ttyS0 is the terminal (Ctrl-C goes to the guest,
+    Ctrl-A x quits QEMU) and the others unused."""
     if console is None:
-        return ['-serial', 'mon:stdio', '-serial', 'null', '-serial', 'null']
+        return ['-chardev', 'stdio,id=con,mux=on,signal=off', '-serial', 'chardev:con',
+                '-mon', 'chardev=con,mode=readline', '-serial', 'null', '-serial', 'null']
     return ['-serial', f'file:{console}', '-serial', 'stdio',
             '-serial', f'file:{os.path.join(args.out, "lockdep.txt")}']
 

@@ -88,7 +88,7 @@ for p in "" $list; do
 		printf '%-4s %-8s %s\n' "$res" "$cfg" "$(basename "${p:-base}")"
 	done
 	# The selftests, in the XEN=y tree (they do not depend on the config).
-	if [ -n "$p" ] && touched "$p" | grep -Eq '^(tools/testing/selftests/kvm/|include/uapi/|arch/x86/include/uapi/)'; then
+	if [ -n "$p" ] && touched "$p" | grep -Eq '^(tools/testing/selftests/kvm/|tools/include/|tools/arch/x86/include/|tools/lib/|include/uapi/|arch/x86/include/uapi/)'; then
 		if "$HARNESS_DIR/selftests.sh" "$work/xen-on" "$work/selftests" >/dev/null 2>"$work/err"; then
 			res=ok
 		else

@@ -61,9 +61,10 @@ lint() {
 }
 
 checkpatch() {
-	local n=0 p
+	local n=0 p list
 	"$HARNESS_DIR/base.sh" || return 1
-	for p in $("$HARNESS_DIR/series.sh" list); do
+	list=$("$HARNESS_DIR/series.sh" list) || return 1
+	for p in $list; do
 		# Two checks cannot be right here: Debian's source has no git
 		# history to resolve Fixes: ids against, and new selftests sit in
 		# directories the KVM MAINTAINERS entries already cover.  It runs
@@ -81,9 +82,12 @@ checkpatch() {
 # A file may carry docutils complaints of its own in the base (api.rst's
 # quirks table is one, which Sphinx accepts): only new ones fail the step.
 docs() {
-	local tree=${BUILD_DIR:-$REPO_DIR/build}/tree f
+	local tree=${BUILD_DIR:-$REPO_DIR/build}/tree f list rst
 	"$HARNESS_DIR/series.sh" apply "$tree" || return 1
-	for f in $("$HARNESS_DIR/series.sh" list | xargs sed -n 's|^+++ b/\(Documentation/.*\.rst\)$|\1|p' | sort -u); do
+	list=$("$HARNESS_DIR/series.sh" list) || return 1
+	# shellcheck disable=SC2086 # one path per word
+	mapfile -t rst < <(sed -n 's|^+++ b/\(Documentation/.*\.rst\)$|\1|p' $list | sort -u)
+	for f in "${rst[@]}"; do
 		python3 "$HARNESS_DIR/rst_new_errors.py" "$BASE_SRC/$f" "$tree/$f" || return 1
 		echo "docutils: $f clean" >&2
 	done
@@ -93,11 +97,15 @@ debug_kernel() {
 	"$HARNESS_DIR/kernel.sh" "$BASE_SRC" "$REPO_DIR/config/debug.config" >/dev/null
 }
 
-# The debug tier starts once the builds' lane has its kernel (or has died).
+# The debug tier starts once the builds' lane has its kernel, and fails
+# without running if the build failed or the lane died.
 wait_debug_kernel() {
 	while [ ! -e "$logs/debug-kernel.done" ] && kill -0 "$builds" 2>/dev/null; do
 		sleep 5
 	done
+	[ "$(cat "$logs/debug-kernel.done" 2>/dev/null)" = ok ] && return 0
+	echo "check: no debug kernel (its build failed or the builds' lane died); see $logs/builds.log" >&2
+	return 1
 }
 
 # The unit tests read the base too (kunit.py's TAP parser).
@@ -107,21 +115,28 @@ step lint lint
 step checkpatch checkpatch
 step docs docs
 
+set -m	# the lane is a process group of its own, to be killed as one
 (
-	wanted debug && step debug-kernel debug_kernel
-	touch "$logs/debug-kernel.done"
+	if wanted debug; then
+		if step debug-kernel debug_kernel; then r=ok; else r=failed; fi
+		echo "$r" >"$logs/debug-kernel.done"
+	fi
 	step each "$HARNESS_DIR/build-each.sh"
 ) >"$logs/builds.log" 2>&1 &
 builds=$!
+set +m
+# An interrupted or failed check does not leave the builds' lane running.
+trap 'kill -- -$builds 2>/dev/null' EXIT
 
 step stock "$HARNESS_DIR/run.sh"
 step integration "$HARNESS_DIR/tests/integration.sh"
-wanted debug && wait_debug_kernel
-wanted debug && [ ! -e "$logs/debug-kernel.done" ] &&
-	echo "check: the debug kernel build died; see $logs/builds.log" >&2
-step debug env KERNEL=debug "$HARNESS_DIR/run.sh"
+debug_tier() {
+	wait_debug_kernel && KERNEL=debug "$HARNESS_DIR/run.sh"
+}
+step debug debug_tier
 
 wait "$builds"
+trap - EXIT
 echo "=== check: builds lane (debug kernel, build-each); log $logs/builds.log" >&2
 cat "$logs/builds.log" >&2
 

@@ -16,12 +16,15 @@ mount -t tmpfs shm /dev/shm
 # /sys/module/<m>/notes against /etc/kvm-gpc/build-id, written by
 # harness/initramfs.sh (Debian's modules carry no srcversion).
 check_build_ids() {
+	n=0
 	while read -r set m want; do
 		[ "$set" = "$1" ] || continue
+		n=$((n + 1))
 		got=$(sha256sum "/sys/module/$m/notes/.note.gnu.build-id" 2>/dev/null | cut -c1-64)
 		[ "$got" = "$want" ] || bail "loaded $m is not the $1 one built (build-id note sha256 '$got', expected '$want')"
 		echo "# kvm-gpc: loaded $m ($1) is the one built (build-id note sha256 $(echo "$got" | cut -c1-12))"
 	done </etc/kvm-gpc/build-id
+	[ "$n" -gt 0 ] || bail "/etc/kvm-gpc/build-id lists no module of the set $1"
 }
 
 finish() {

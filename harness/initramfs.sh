@@ -70,7 +70,8 @@ for set in $MODULE_SETS; do
 		die "the module sets depend on different modules: '$deps', '$have' ($name)"
 	deps=$have
 	for m in kvm kvm-amd; do
-		echo "$name ${m//-/_} $(build_id "$dir/$m.ko")" >>"$root/etc/kvm-gpc/build-id"
+		id=$(build_id "$dir/$m.ko") || die "no build-id note in $dir/$m.ko"
+		echo "$name ${m//-/_} $id" >>"$root/etc/kvm-gpc/build-id"
 	done
 done
 for f in modules.order modules.builtin modules.builtin.modinfo; do

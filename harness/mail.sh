@@ -42,12 +42,17 @@ tree=$work/tree
 rm -rf "$tree" "$out"
 "$HARNESS_DIR/series.sh" tree "$tree" || die "cannot make the series tree in $tree"
 
-# Each commit again, as the user: their authorship and sign-off instead of
-# the committed author's, whose Signed-off-by is dropped.
+# Each commit again, signed off by the user.  A commit by the placeholder
+# author the series is committed under (the author of most of its patches)
+# becomes the user's, and the placeholder's Signed-off-by is dropped; a
+# commit by anyone else keeps its author and tags.
+PLACEHOLDER=$(git -C "$tree" log --format='%an <%ae>' kvm-gpc-base.. |
+	sort | uniq -c | sort -rn | sed -n '1s/^ *[0-9]* //p')
+export PLACEHOLDER
 export GIT_AUTHOR_NAME=$name GIT_AUTHOR_EMAIL=$email
 export GIT_COMMITTER_NAME=$name GIT_COMMITTER_EMAIL=$email
 # shellcheck disable=SC2016 # expanded by the shell rebase --exec starts
-resign='git log -1 --format=%B | grep -vxF "Signed-off-by: $(git log -1 --format="%an <%ae>")" >.git/msg; git commit -q --amend --reset-author -s -F .git/msg'
+resign='if [ "$(git log -1 --format="%an <%ae>")" = "$PLACEHOLDER" ]; then git log -1 --format=%B | grep -vxF "Signed-off-by: $PLACEHOLDER" >.git/msg; reset=--reset-author; else git log -1 --format=%B >.git/msg; reset=; fi; git -c commit.gpgsign=false commit -q --no-verify --amend $reset -s -F .git/msg'
 git -C "$tree" -c advice.detachedHead=false rebase -q -f --exec "$resign" kvm-gpc-base \
 	>"$work/rebase.log" 2>&1 || die "could not rewrite the series' authorship in $tree; see $work/rebase.log"
 
@@ -104,4 +109,4 @@ echo "mail: $n patches and a cover letter in $out, from $me"
 echo "mail: $(sed -n 's/^Subject: //p' "$c")"
 echo "mail: To: ${#to[@]}, Cc: ${#cc[@]} (scripts/get_maintainer.pl)"
 echo "mail: check it, then send (first with --dry-run):"
-echo "  git send-email --dry-run --confirm=always $out/*.patch"
+echo "  git send-email --dry-run --no-thread --confirm=always $out/*.patch"

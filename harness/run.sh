@@ -94,6 +94,7 @@ ln -sfn "$(basename "$run")" "$tdir/last"
 # judges them again.
 printf 'tier=%s\npartial=%s\n' "$tier" "$([ -n "${TESTS:-}" ] && echo 1 || echo 0)" >"$run/run-info"
 cp "$tree/Documentation/virt/kvm/locking.rst" "$run/locking.rst"
+cp "$HARNESS_DIR/known-splats" "$run/known-splats"
 
 # A test's timeout is in the plan; the VM gets half their sum on top of its
 # boot, and may be silent for the longest one.

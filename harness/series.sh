@@ -74,9 +74,12 @@ tree() {
 	git -C "$dir" add -A -f	# Debian's top-level .gitignore ignores everything
 	# A fixed identity and date make the base commit's id a function of
 	# the pinned source alone: it is the series' base-commit (make mail).
-	GIT_AUTHOR_DATE=2000-01-01T00:00:00Z GIT_COMMITTER_DATE=2000-01-01T00:00:00Z git -C "$dir" \
-		-c user.name=kvm-gpc -c user.email=kvm-gpc@localhost \
-		commit -q -m "Debian linux-source-6.12 $BASE_DEB_VERSION"
+	# The user's GIT_AUTHOR_*/GIT_COMMITTER_* would override the -c ones.
+	env -u GIT_AUTHOR_NAME -u GIT_AUTHOR_EMAIL -u GIT_COMMITTER_NAME -u GIT_COMMITTER_EMAIL \
+		GIT_AUTHOR_DATE=2000-01-01T00:00:00Z GIT_COMMITTER_DATE=2000-01-01T00:00:00Z \
+		git -C "$dir" -c user.name=kvm-gpc -c user.email=kvm-gpc@localhost \
+		-c commit.gpgsign=false commit -q --no-verify \
+		-m "Debian linux-source-6.12 $BASE_DEB_VERSION"
 	git -C "$dir" tag "$BASE_TAG"
 	for p in $list; do
 		git -C "$dir" am -q "$p" || die "git am $(basename "$p") failed"

@@ -17,7 +17,7 @@ tools=(
 	build-essential bc bison flex libelf-dev libssl-dev dwarves ccache
 	cpio kmod xz-utils zstd rsync file git patch python3 python3-docutils
 	qemu-system-x86 busybox-static sparse gcc-12
-	shellcheck python3-pyflakes git-email
+	shellcheck pyflakes3 git-email
 )
 
 export DEBIAN_FRONTEND=noninteractive

@@ -30,6 +30,7 @@ import argparse
 import math
 import os
 import re
+import subprocess
 import sys
 from dataclasses import dataclass
 
@@ -107,14 +108,31 @@ def _fields(path, n, line, count, shape):
 
 
 def _unique(path, rows):
+    """One row per test and tier; a test listed for 'all' may not also be
+    listed for one tier, or a tier would see two rows for it."""
     seen = {}
     for n, row in rows:
-        key = (row.name, row.tier)
-        if key in seen:
-            raise TableError(f'{path}:{n}: {row.name} ({row.tier}) is '
-                             f'already listed on line {seen[key]}')
-        seen[key] = n
+        for key in [(row.name, row.tier)] + (
+                [(row.name, t) for t in TIERS if t != 'all'] if row.tier == 'all'
+                else [(row.name, 'all')]):
+            if key in seen:
+                raise TableError(f'{path}:{n}: {row.name} ({row.tier}) is '
+                                 f'already listed on line {seen[key]}')
+        seen[(row.name, row.tier)] = n
     return [row for _, row in rows]
+
+
+def _guest_regex(path, n, expected):
+    """The guest matches with busybox's grep -E: the same one must accept it
+    (Python's re would pass \\d or (?i), which ERE does not have)."""
+    try:
+        rc = subprocess.run(['busybox', 'grep', '-Eq', '-e', expected],
+                            input=b'x\n', capture_output=True).returncode
+    except FileNotFoundError:
+        raise TableError('busybox not found (make setup installs busybox-static)') from None
+    if rc > 1 or re.search(r'\\[dDwWsS]|\(\?', expected):
+        raise TableError(f'{path}:{n}: expected output {expected!r} is not a '
+                         'POSIX extended regex (busybox grep -E)')
 
 
 def in_tier(rows, tier):
@@ -137,11 +155,7 @@ def load_known_failures(path=None, tier=None):
             raise TableError(f'{path}:{n}: timeout "{timeout}" is not a '
                              'number of seconds')
         if expected != 'TIMEOUT':
-            try:
-                re.compile(expected)
-            except re.error as e:
-                raise TableError(f'{path}:{n}: expected output is not a '
-                                 f'regex: {e}') from None
+            _guest_regex(path, n, expected)
         rows.append((n, KnownFailure(name, _tier(path, n, tier_),
                                      int(timeout) if timeout else None,
                                      expected, reason)))
@@ -185,27 +199,38 @@ def load_durations(path=None, tier=None):
 
 
 def timeout_for(name, tier, failures, durations, override=None):
-    """The in-guest timeout of one test: TEST_TIMEOUT if given, else a
-    known failure's own, else the measured duration with headroom."""
-    if override:
-        return override
+    """The in-guest timeout of one test: a known failure's own (a TIMEOUT
+    entry must time out as listed, whatever TEST_TIMEOUT says), else
+    TEST_TIMEOUT if given, else the measured duration with headroom."""
     for f in failures:
         if f.name == name and f.timeout:
             return f.timeout
+    if override:
+        return override
     measured = [d.seconds for d in durations if d.name == name]
     if not measured:
         return DEFAULT_TIMEOUT
     return max(MIN_TIMEOUT, math.ceil(max(measured) * TIMEOUT_FACTOR))
 
 
+def check_conflicts(tier):
+    """A test is a known failure or flaky, not both, on any one tier."""
+    known = {f.name for f in load_known_failures(tier=tier)}
+    for f in load_flaky(tier=tier):
+        if f.name in known:
+            raise TableError(f'{f.name} is both a known failure and flaky '
+                             f'on the {tier} tier')
+
+
 def plan(tier, tests, override=None):
-    """The guest's plan lines for (name, path) tests on one tier."""
+    """The guest's plan lines for (name, path) tests on one tier (stock,
+    debug, or another name such as custom, which only 'all' rows reach)."""
+    check_conflicts(tier)
     failures = load_known_failures(tier=tier)
     flaky = {f.name for f in load_flaky(tier=tier)}
-    durations = load_durations(tier=tier)
+    # A kernel of the user's own is timed like the stock one.
+    durations = load_durations(tier=tier if tier in TIERS else 'stock')
     known = {f.name: f for f in failures}
-    for name in flaky & set(known):
-        raise TableError(f'{name} is both a known failure and flaky')
     lines = []
     for name, path in tests:
         f = known.get(name)
@@ -258,7 +283,7 @@ def main(argv=None):
     sub = p.add_subparsers(dest='cmd', required=True)
     sub.add_parser('check')
     pl = sub.add_parser('plan')
-    pl.add_argument('--tier', required=True, choices=TIERS[1:])
+    pl.add_argument('--tier', required=True)
     pl.add_argument('tests', nargs='*', help='"name path"')
     du = sub.add_parser('durations')
     du.add_argument('--tier', required=True, choices=TIERS[1:])
@@ -268,6 +293,8 @@ def main(argv=None):
         if args.cmd == 'check':
             counts = (len(load_known_failures()), len(load_known_splats()),
                       len(load_flaky()), len(load_durations()))
+            for tier in TIERS[1:]:
+                check_conflicts(tier)
             print('tables: %d known failures, %d known splats, %d flaky, '
                   '%d durations' % counts)
         elif args.cmd == 'plan':

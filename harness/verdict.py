@@ -32,16 +32,17 @@ the orders it observed are checked against the run's locking.rst
     verdict.py <run dir>      judge a run's saved logs (again)
 
 The run directory holds tap.log, console.log, status, run-info (tier=,
-partial=), and on the debug tier lockdep.txt and locking.rst.  The last line
-printed is always `N passed, N failed, N skipped, N flaky`, and the exit code
-is 0 exactly when the verdict is PASS (2 for unusable input).
+partial=), the run's copies of known-splats and locking.rst, and on the debug
+tier lockdep.txt.  The last line printed is always `N passed, N failed, N
+skipped, N flaky`; N failed is 0 and the exit code 0 exactly when the verdict
+is PASS (the exit code is 2 for unusable input, which counts as 1 failed).
 """
 
 import argparse
 import os
 import re
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import islice
 
 import lockorder
@@ -274,7 +275,7 @@ def match_known(splats, known):
 class TestResult:
     number: int
     name: str
-    status: str    # pass, fail, skip, xfail
+    status: str    # pass, fail, skip, xfail, flaky
     detail: str = ''
 
 
@@ -317,10 +318,13 @@ def parse_tap(lines):
         elif m := TAP_RESULT_RE.match(line):
             ok, number, name, directive = m.groups()
             directive = (directive or '').strip()
+            # A directive qualifies an ok; a not ok is a failure whatever
+            # follows it (kselftest prints ok for SKIP and XFAIL).
             status = DIRECTIVES.get(directive.split(' ')[0].upper())
-            if not status:
-                status = 'fail' if ok == 'not ok' else 'pass'
-                directive = directive if status == 'fail' else ''
+            if ok == 'not ok':
+                status = 'fail'
+            elif not status:
+                status, directive = 'pass', ''
             run.results.append(TestResult(int(number), name or f'#{number}',
                               status, directive))
     return run
@@ -330,7 +334,7 @@ def parse_tap(lines):
 class Verdict:
     passed: bool
     reasons: list
-    counts: tuple   # passed, failed, skipped (with xfail), flaky
+    counts: tuple   # passed, failed, skipped (with xfail), flaky; see verdict()
     failed: list    # "name (detail)" of failed and not-run tests
     xfail: list
     flaky: list
@@ -342,9 +346,20 @@ class Verdict:
 
 
 def verdict(run, splats, known, status=None, order=None):
-    """order: (problems, report lines) of the lock order check, or None."""
+    """order: (problems, report lines) of the lock order check, or None.
+
+    The counts agree with the verdict: failed counts the tests that failed,
+    did not run, or ran while the kernel printed an unexpected splat, and,
+    when the verdict is FAIL for a reason no test carries (a bail out, a lock
+    order problem, a splat at boot, a VM that did not exit cleanly after its
+    last test), the run itself as one more.  So failed is 0 exactly when the
+    verdict is PASS."""
     unexpected, hits, stale = match_known(splats, known)
-    by_status = {s: [r for r in run.results if r.status == s]
+    spat = {t for s in unexpected for t in s.tests}
+    results = [replace(r, status='fail', detail='unexpected splat')
+               if r.name in spat and r.status != 'fail' else r
+               for r in run.results]
+    by_status = {s: [r for r in results if r.status == s]
                  for s in ('pass', 'fail', 'skip', 'xfail', 'flaky')}
     reported = {r.number for r in run.results}
     names = {r.name for r in run.results}
@@ -385,7 +400,11 @@ def verdict(run, splats, known, status=None, order=None):
     problems, order_lines = order or (0, [])
     if problems:
         reasons.append(f'{problems} lock order problem(s)')
-    counts = (len(by_status['pass']), len(by_status['fail']) + not_run,
+    failed_n = len(by_status['fail']) + not_run
+    if reasons and not failed_n:
+        failed_n = 1
+        failed.append(f'the run ({"; ".join(reasons)})')
+    counts = (len(by_status['pass']), failed_n,
               len(by_status['skip']) + len(by_status['xfail']),
               len(by_status['flaky']))
     detail = lambda r: f'{r.name} ({r.detail})'
@@ -429,13 +448,18 @@ def read_lines(path):
         return f.read().splitlines()
 
 
-def lock_order(rst, lockdep, status, partial):
+def lock_order(rst, lockdep, status, partial, tier=None):
     """(problems, report lines) of the lock order check; see lockorder.py.
-    Only a VM that finished has a complete /proc/lockdep to check."""
-    if not lockdep or not lockdep.strip():
-        return 0, []
+    Only a VM that finished has a complete /proc/lockdep to check, and the
+    debug tier's kernel always has one."""
     if status != 'exit=0':
-        return 0, ['lock order: not checked, the VM did not finish']
+        if lockdep and lockdep.strip():
+            return 0, ['lock order: not checked, the VM did not finish']
+        return 0, []
+    if not lockdep or not lockdep.strip():
+        if tier == 'debug':
+            return 1, ['lock order: the debug kernel left no /proc/lockdep (lockdep.txt is empty)']
+        return 0, []
     if rst is None:
         return 1, ['lock order: lockdep.txt but no locking.rst to check it against']
     orders, edges, problems = lockorder.check(rst, lockdep)
@@ -494,7 +518,9 @@ def main(argv=None):
         partial = args.partial or info.get('partial') == '1'
         run = parse_tap(read_lines(tap_path))
         splats = scan_splats(read_lines(console_path))
-        known = tables.load_known_splats(args.known_splats, tier)
+        # The run's own copy, so that a saved run is judged as it was.
+        known = tables.load_known_splats(
+            args.known_splats or in_run('known-splats', required=False), tier)
         status = None
         status_path = args.status or in_run('status', required=False)
         if status_path:
@@ -504,9 +530,10 @@ def main(argv=None):
         lockdep = '\n'.join(read_lines(lockdep_path)) if lockdep_path else ''
         rst = '\n'.join(read_lines(rst_path)) if rst_path else None
     except (OSError, ValueError) as e:
-        print(f'verdict: bad input: {e}', file=sys.stderr)
+        print(f'verdict: bad input: {e}')
+        print('0 passed, 1 failed, 0 skipped, 0 flaky')
         return 2
-    order = lock_order(rst, lockdep, status, partial)
+    order = lock_order(rst, lockdep, status, partial, tier)
     v = verdict(run, splats, known, status, order)
     print('\n'.join(render(v)))
     return 0 if v.passed else 1

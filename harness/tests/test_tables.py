@@ -78,13 +78,20 @@ class KnownFailures(Tmp):
     def test_malformed_lines(self):
         for line, why in (('a_test | all | 30 | only four', 'expected "name'),
                           ('a_test | all | x | TIMEOUT | r', 'timeout "x"'),
-                          ('a_test | all | | ( | r', 'not a regex'),
+                          ('a_test | all | | ( | r', 'not a POSIX extended regex'),
+                          ('a_test | all | | took \\d+ s | r', 'not a POSIX extended regex'),
+                          ('a_test | all | | (?i)error | r', 'not a POSIX extended regex'),
                           ('a_test | all | | TIMEOUT | ', 'expected "name')):
             path = self.table('known-failures', '# c\n' + line + '\n')
             with self.assertRaises(tables.TableError, msg=line) as e:
                 tables.load_known_failures(path)
             self.assertIn(f'{path}:2:', str(e.exception))
             self.assertIn(why, str(e.exception))
+
+    def test_all_and_one_tier(self):
+        path = self.table('known-failures', 'a | debug | | X | r\na | all | | Y | r\n')
+        with self.assertRaisesRegex(tables.TableError, ':2: a .all. is already listed on line 1'):
+            tables.load_known_failures(path)
 
     def test_duplicate(self):
         path = self.table('known-failures', 'a | all | | X | r\na | all | | Y | r\n')
@@ -105,7 +112,10 @@ class Timeouts(unittest.TestCase):
         self.assertEqual(t('quick', 'stock', self.F, self.D), tables.MIN_TIMEOUT)
         self.assertEqual(t('long', 'stock', self.F, self.D), 92 * tables.TIMEOUT_FACTOR)
         self.assertEqual(t('new', 'stock', self.F, self.D), tables.DEFAULT_TIMEOUT)
-        self.assertEqual(t('slow', 'stock', self.F, self.D, override=7), 7)
+        # TEST_TIMEOUT overrides the measured ones, not a known failure's
+        # own: that one must still time out as listed.
+        self.assertEqual(t('quick', 'stock', self.F, self.D, override=7), 7)
+        self.assertEqual(t('slow', 'stock', self.F, self.D, override=600), 30)
 
 
 class Durations(Tmp):

@@ -244,6 +244,14 @@ class TapTest(unittest.TestCase):
         v = judge('run-noplan')
         self.assertFalse(v.passed)
         self.assertEqual(v.reasons, [f'the VM bailed out: {run.bail}'])
+        self.assertEqual(v.counts, (0, 1, 0, 0))
+
+    def test_a_not_ok_is_a_failure_whatever_its_directive(self):
+        run = verdict.parse_tap(['TAP version 13', '1..3', 'not ok 1 a # SKIP why',
+                                 'not ok 2 b # XFAIL why', 'not ok 3 c # FLAKY why',
+                                 '# kvm-gpc: done'])
+        self.assertEqual([r.status for r in run.results], ['fail'] * 3)
+        self.assertEqual(verdict.verdict(run, [], []).counts, (0, 3, 0, 0))
 
     def test_plan_without_done(self):
         run = run_tap('run-stock')
@@ -279,7 +287,8 @@ class KunitSecondOpinion(unittest.TestCase):
         self.assertTrue(os.path.exists(kunit), f'{kunit}: run harness/base.sh first')
         with tempfile.TemporaryDirectory() as tmp:
             out = os.path.join(tmp, 'k.json')
-            subprocess.run([sys.executable, kunit, 'parse', f'--json={out}',
+            # -B: no __pycache__ written into the pristine base.
+            subprocess.run([sys.executable, '-B', kunit, 'parse', f'--json={out}',
                             os.path.join(data(name), 'tap.log')],
                            capture_output=True, check=False)
             with open(out) as f:
@@ -322,9 +331,11 @@ class CliTest(unittest.TestCase):
         self.assertIn('STALE known-splat entry (did not occur): WARNING: '
                       'possible recursive locking detected | kvm_gpc_lock | #9'
                       ' | all \u2014 delete it', out)
+        # xen_vmcall_test passed, but the kernel spat while it ran.
+        self.assertIn('failed: xen_vmcall_test (unexpected splat)', out)
         self.assertEqual(out[-3:], ['splats: 2 unexpected, 1 known',
-                                    'verdict: FAIL (2 unexpected splat(s))',
-                                    '61 passed, 0 failed, 35 skipped, 1 flaky'])
+                                    'verdict: FAIL (1 failed; 2 unexpected splat(s))',
+                                    '60 passed, 1 failed, 35 skipped, 1 flaky'])
 
     def test_known_splats_file_with_three_fields_is_bad_input(self):
         with tempfile.NamedTemporaryFile('w') as known:
@@ -332,7 +343,7 @@ class CliTest(unittest.TestCase):
             known.flush()
             code, out = self.run_cli(run_dir('run-stock'), '--known-splats', known.name)
         self.assertEqual(code, 2)
-        self.assertEqual(out[-1], f'verdict: bad input: {known.name}:1: expected '
+        self.assertEqual(out[-2], f'verdict: bad input: {known.name}:1: expected '
                          '"signature | function | issue | tier", got '
                          "'BUG: Invalid wait context | kvm_xen_set_evtchn_fast | #4'")
 
@@ -358,7 +369,22 @@ class CliTest(unittest.TestCase):
             code, out = self.run_cli(tmp)
         self.assertEqual(code, 1)
         self.assertEqual(out[-2], 'verdict: FAIL (1 lock order problem(s))')
-        self.assertEqual(out[-1], '61 passed, 0 failed, 35 skipped, 1 flaky')
+        # The run itself counts as the one failure, so the count agrees.
+        self.assertEqual(out[-1], '61 passed, 1 failed, 35 skipped, 1 flaky')
+        self.assertIn('failed: the run (1 lock order problem(s))', out)
+
+    def test_debug_tier_without_lockdep_fails(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            for f in ('tap.log', 'console.log', 'status'):
+                shutil.copy(os.path.join(data('run-stock'), f), tmp)
+            with open(os.path.join(tmp, 'run-info'), 'w') as f:
+                f.write('tier=debug\npartial=0\n')
+            open(os.path.join(tmp, 'lockdep.txt'), 'w').close()
+            code, out = self.run_cli(tmp)
+        self.assertEqual(code, 1)
+        self.assertIn('lock order: the debug kernel left no /proc/lockdep '
+                      '(lockdep.txt is empty)', out)
+        self.assertEqual(out[-1], '61 passed, 1 failed, 35 skipped, 1 flaky')
 
     def test_hang_is_reported_and_staleness_not_judged(self):
         with tempfile.NamedTemporaryFile('w') as status:
@@ -379,7 +405,8 @@ class CliTest(unittest.TestCase):
                                  '--console', data('real-boot-clean.log'),
                                  '--known-splats', data('known-splats'))
         self.assertEqual(code, 2)
-        self.assertIn('no-such-file.log', out[-1])
+        self.assertIn('no-such-file.log', out[-2])
+        self.assertEqual(out[-1], '0 passed, 1 failed, 0 skipped, 0 flaky')
 
 
 if __name__ == '__main__':
