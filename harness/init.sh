@@ -36,7 +36,9 @@ check_build_ids updates
 if grep -qw kvm-gpc.shell /proc/cmdline; then
 	echo "# kvm-gpc: shell on ttyS0"
 	export PATH="/selftests:/extra:$PATH" TERM=vt100
-	cd /tmp && setsid sh -c 'exec sh -i </dev/ttyS0 >/dev/ttyS0 2>&1'
+	# The selftests find their own ELF through argv[0]: run from their
+	# directory, a test started by name from PATH finds it.
+	cd /selftests && setsid sh -c 'exec sh -i </dev/ttyS0 >/dev/ttyS0 2>&1'
 	finish
 fi
 
