@@ -48,13 +48,13 @@ touched() {
 # reads <tree> <patch>: did the last module build of <tree> read a file the
 # patch changes?  kbuild's .cmd files list every source and header each object
 # was built from, some as .../arch/x86/kvm/../../../virt/kvm/x.c, so a path
-# is matched by its end (a false match only costs a build).  Any Makefile or
-# Kbuild counts as read.
+# is matched by its end (a false match only costs a build).  A Makefile or
+# Kbuild of the kvm directories counts as read (the selftests' does not).
 reads() {
 	local tree=$1 f
 	while read -r f; do
 		case $f in
-		Makefile | */Makefile* | */Kbuild | */Kconfig) return 0 ;;
+		arch/x86/kvm/*Makefile* | arch/x86/kvm/*Kbuild | virt/kvm/*Makefile* | virt/kvm/*Kbuild) return 0 ;;
 		esac
 		grep -rqsF --include='*.cmd' "/$f" "$tree/arch/x86/kvm" "$tree/virt/kvm" &&
 			return 0

@@ -89,7 +89,7 @@ text = open(path).read()
 body = open(blurb).read().rstrip('\n')
 body += "\n\n" + textwrap.fill(f"The base is Debian's linux-source-6.12 {deb} (upstream v{deb.split('-')[0]} "
          "plus Debian's patches); base-commit below is that tree as "
-         "kvm-gpc's 'make series-tree' imports it.", 72)
+         "kvm-gpc's 'make series-tree' imports it.", 72, break_on_hyphens=False)
 assert '*** SUBJECT HERE ***' in text and '*** BLURB HERE ***' in text
 text = text.replace('*** SUBJECT HERE ***', title, 1)
 text = text.replace('*** BLURB HERE ***', body, 1)
