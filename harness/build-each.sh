@@ -10,7 +10,10 @@
 # a faithful target for a compile check (its modules are never loaded).
 #
 # Both trees start from the bare base and take one patch at a time, so every
-# build is incremental.  A module build is left out where make would have
+# build is incremental.  They live in the cache, at the same path for every
+# clone: ccache only recognizes a compile whose command line (absolute -I
+# paths included) it has seen, so a tree under the clone would build cold in
+# every new clone.  A lock keeps two build-each runs out of each other's way.  A module build is left out where make would have
 # nothing to do: when the patch changes no file that build read (the .cmd
 # dependency lists kbuild keeps), which is true of selftest and documentation
 # patches, and of xen.c with XEN off.  Such a prefix is reported "same".
@@ -18,9 +21,12 @@ set -euo pipefail
 # shellcheck source=harness/common.sh
 . "$(dirname "$0")/common.sh"
 
-work=$(mkdir -p "${BUILD_DIR:-$REPO_DIR/build}/each" && realpath "${BUILD_DIR:-$REPO_DIR/build}/each")
 list=$("$HARNESS_DIR/series.sh" list)
 "$HARNESS_DIR/base.sh"
+work=$KVM_GPC_CACHE/each/$BASE_KERNEL_RELEASE
+mkdir -p "$work"
+exec 9>"$work/.lock"
+flock -w 7200 9 || die "another build-each has held $work/.lock for 2 hours"
 
 xen_off=$work/headers-xen-off
 if [ ! -f "$xen_off/.kvm-gpc-complete" ]; then
@@ -78,7 +84,7 @@ for p in "" $list; do
 				continue
 			}
 		fi
-		if NO_SHIMS=1 "$HARNESS_DIR/modules.sh" "$tree" "${target[$cfg]}" "$work/out-$cfg" 2>"$work/err"; then
+		if NO_SHIMS=1 COMPILE_ONLY=1 "$HARNESS_DIR/modules.sh" "$tree" "${target[$cfg]}" "$work/out-$cfg" 2>"$work/err"; then
 			res=ok broken[$cfg]=0
 		else
 			res=FAIL broken[$cfg]=1
