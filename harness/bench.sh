@@ -56,7 +56,7 @@ build_bench() {
 }
 
 # The usual initramfs, with both module sets in /bench/<set>/ and
-# bench-init.sh as /init.
+# guest/bench-init.sh as /init.
 # shellcheck disable=SC2317  # called through stage()
 make_initramfs() {
 	cat >"$out/bench.conf" <<-CONF
@@ -68,7 +68,7 @@ make_initramfs() {
 	env TIER=stock KREL="$krel" KMODS="$STOCK_ROOT/lib/modules/$krel" \
 		MODULE_SETS="base=$out/base/modules series=$out/series/modules" \
 		TEST_DIR="$out/selftests" TEST_LIST="$out/tests" EXTRA= \
-		INIT="$HARNESS_DIR/bench-init.sh" GUEST_CONF="$out/bench.conf" \
+		INIT="$HARNESS_DIR/guest/bench-init.sh" GUEST_CONF="$out/bench.conf" \
 		OUT="$out/initramfs.cpio" "$HARNESS_DIR/initramfs.sh"
 }
 

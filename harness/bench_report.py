@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Tables of a `make bench` run: base vs series, from the VM's tap.log.
 
-harness/bench-init.sh marks each run with "# kvm-gpc: begin <kernel>.<round>"
+harness/guest/bench-init.sh marks each run with "# kvm-gpc: begin <kernel>.<round>"
 and the benchmarks print "# bench <key>: <value>" lines; this groups the
 values by run and prints one column per run, then the ratio of the
 per-kernel medians.  Medians, because the host is shared: a round that

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Stage 7, boot and run: start the test VM under QEMU (TCG by default) and
-stream the runner's TAP from ttyS1, while the kernel console goes to a file
-(ttyS0) and the guest's /proc/lockdep, where it has one, to another (ttyS2).
+stream the runner's TAP from its port, while the kernel console goes to a file
+and the guest's /proc/lockdep, where it has one, to another.  The machine is
+harness/arch/<arch>.conf (ports: ttyS0-2 on x86, ttyAMA0 and hvc0-1 on arm64).
 
 Two watchdogs make sure nothing waits forever: a whole-VM deadline, and a
 silence limit on ttyS1 that catches a guest wedged beyond the in-guest
@@ -19,30 +20,55 @@ import time
 PANIC = re.compile(r'Kernel panic - not syncing')
 
 
+ARCH_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'arch')
+
+
+def arch_conf(arch):
+    """harness/arch/<arch>.conf, read by the shell that owns its format."""
+    path = os.path.join(ARCH_DIR, arch + '.conf')
+    if not os.path.isfile(path):
+        sys.exit(f'boot.py: no machine description {path}')
+    out = subprocess.run(['bash', '-c', 'set -a; . "$0"; env -0', path],
+                         check=True, capture_output=True, env={}).stdout
+    return dict(kv.split('=', 1) for kv in out.decode().split('\0') if '=' in kv)
+
+
 def qemu_command(args, console):
+    conf = arch_conf(args.arch)
     accel = 'kvm' if args.accel == 'kvm' else 'tcg,thread=single'
     # Guest time counts instructions (1 ns each) rather than host time, and
     # skips ahead when the guest idles: a run's timings then depend on what
     # the guest executes, not on what else the host does.
     icount = ['-icount', 'shift=0,sleep=off'] if args.icount else []
-    append = ('console=ttyS0,115200 ignore_loglevel panic=-1 rdinit=/init mitigations=off '
-              + args.append).strip()
-    return [os.environ.get('QEMU', 'qemu-system-x86_64'), '-nodefaults', '-no-reboot', '-display', 'none',
-            '-machine', 'q35', '-accel', accel, '-cpu', 'max',
-            '-smp', str(args.smp), '-m', args.mem, *icount,
-            '-kernel', args.kernel, '-initrd', args.initrd, '-append', append,
-            *serials(args, console)]
+    append = (f'console={conf["CONSOLE"]},115200 ignore_loglevel panic=-1 rdinit=/init '
+              f'mitigations=off {conf["APPEND"]} {args.append}')
+    return [os.environ.get('QEMU', conf['QEMU']), '-nodefaults', '-no-reboot', '-display', 'none',
+            '-machine', conf['QEMU_MACHINE'], '-accel', accel, '-cpu', conf['QEMU_CPU'],
+            *conf['QEMU_DEVICES'].split(),
+            '-smp', str(args.smp), '-m', args.mem or conf['MEM'], *icount,
+            '-kernel', args.kernel, '-initrd', args.initrd, '-append', ' '.join(append.split()),
+            *ports(conf, args, console)]
 
 
-def serials(args, console):
-    """ttyS0 the kernel console, ttyS1 the runner, ttyS2 /proc/lockdep; in
-    a shell (console None), ttyS0 is the terminal (Ctrl-C goes to the guest,
-    Ctrl-A x quits QEMU) and the others unused."""
+def ports(conf, args, console):
+    """The kernel console, the runner and /proc/lockdep, in that order; in a
+    shell (console None), the console is the terminal (Ctrl-C goes to the
+    guest, Ctrl-A x quits QEMU) and the others go nowhere."""
     if console is None:
-        return ['-chardev', 'stdio,id=con,mux=on,signal=off', '-serial', 'chardev:con',
-                '-mon', 'chardev=con,mode=readline', '-serial', 'null', '-serial', 'null']
-    return ['-serial', f'file:{console}', '-serial', 'stdio',
-            '-serial', f'file:{os.path.join(args.out, "lockdep.txt")}']
+        term = ['-chardev', 'stdio,id=con,mux=on,signal=off', '-serial', 'chardev:con',
+                '-mon', 'chardev=con,mode=readline']
+        rest = ['null', 'null']
+    else:
+        term = ['-serial', f'file:{console}']
+        rest = ['stdio', f'file:{os.path.join(args.out, "lockdep.txt")}']
+    if conf['CHANNELS'] == 'serial':
+        return term + [a for r in rest for a in ('-serial', r)]
+    # virtio: hvc0 and hvc1, one virtconsole each on one virtio-serial bus
+    virtio = ['-device', 'virtio-serial-device']
+    for i, r in enumerate(rest):
+        backend = {'stdio': 'stdio', 'null': 'null'}.get(r, 'file,path=' + r[len('file:'):])
+        virtio += ['-chardev', f'{backend},id=port{i}', '-device', f'virtconsole,chardev=port{i}']
+    return term + virtio
 
 
 def shell(args):
@@ -130,8 +156,9 @@ def main():
     p.add_argument('--shell', action='store_true',
                    help='interactive: the console on this terminal (make shell)')
     p.add_argument('--append', default='', help='extra kernel command line')
+    p.add_argument('--arch', default='x86_64', help='harness/arch/<arch>.conf')
     p.add_argument('--smp', type=int, default=2)
-    p.add_argument('--mem', default='4G')
+    p.add_argument('--mem', help="default: the machine description's MEM")
     p.add_argument('--accel', choices=['tcg', 'kvm'], default='tcg')
     p.add_argument('--icount', action='store_true',
                    help='guest time counts instructions (TCG only)')

@@ -61,3 +61,26 @@ stage() {
 	echo "== $name: $( ((rc == 0)) && echo ok || echo "FAILED ($rc)") in $(($(date +%s) - s))s" >&2
 	return $rc
 }
+
+# guest_busybox <BUSYBOX of an arch conf>: the path of the guest's static
+# busybox: the host's own, or deb:<package>:<arch>, the .deb make setup
+# downloaded, unpacked into the cache once.
+guest_busybox() {
+	local spec=$1 pkg arch dir deb
+	case $spec in
+	deb:*)
+		pkg=${spec#deb:} arch=${pkg#*:} pkg=${pkg%%:*}
+		dir=$KVM_GPC_CACHE/$pkg-$arch
+		if [ ! -x "$dir/bin/busybox" ]; then
+			deb=$(find "$KVM_GPC_CACHE/debs" -maxdepth 1 -name "${pkg}_*_$arch.deb" 2>/dev/null | head -n 1)
+			[ -n "$deb" ] || die "no $pkg:$arch .deb in $KVM_GPC_CACHE/debs; run 'make setup' as root"
+			rm -rf "$dir.tmp" "$dir"
+			mkdir -p "$dir.tmp"
+			dpkg-deb -x "$deb" "$dir.tmp" || die "cannot unpack $deb"
+			mv "$dir.tmp" "$dir"
+		fi
+		echo "$dir/bin/busybox"
+		;;
+	*) echo "$spec" ;;
+	esac
+}

@@ -3,34 +3,39 @@
 # kernel's own modules they depend on, the tests and their plan, and /init.
 #
 # Inputs come from the environment (set by harness/run.sh, harness/bench.sh):
+#   ARCH             harness/arch/<ARCH>.conf (default x86_64): the guest's
+#                    busybox, strip and ports
 #   TIER KREL        tier name, target kernel release
 #   KMODS            the target kernel's lib/modules/$KREL (stock or debug)
 #   MODULE_SETS      "updates=<dir>" (run.sh): the series' kvm.ko, kvm-amd.ko,
 #                    kvm-intel.ko into updates/, where modprobe prefers them;
 #                    or "base=<dir> series=<dir>" (bench.sh): each set in
-#                    /bench/<set>/ for insmod
+#                    /bench/<set>/ for insmod; empty where KVM is built in
 #   TEST_DIR         selftest build output; TEST_LIST: one relative path per line
 #   EXTRA            optional file or directory of extra executables
 #   TEST_TIMEOUT     optional: seconds per test, overriding the measured ones
-#   INIT             optional: /init (default harness/init.sh)
+#   INIT             optional: /init (default harness/guest/init.sh)
 #   GUEST_CONF       optional: lines to add to /etc/kvm-gpc/config
 #   OUT              the cpio to write
 set -euo pipefail
 # shellcheck source=harness/common.sh
 . "$(dirname "$0")/common.sh"
-need_cmd cpio depmod modinfo objcopy xz strip
-if [ ! -x /bin/busybox ] || ! file -L /bin/busybox | grep -q static; then
-	die "/bin/busybox is not busybox-static; run 'make setup' as root"
+# shellcheck source=harness/arch/x86_64.conf
+. "$HARNESS_DIR/arch/${ARCH:-x86_64}.conf"
+need_cmd cpio depmod modinfo objcopy xz "${CROSS_COMPILE}strip"
+busybox=$(guest_busybox "$BUSYBOX")
+if ! file -L "$busybox" | grep -q static; then
+	die "$busybox is not busybox-static; run 'make setup' as root"
 fi
 
 root=$OUT.d
 rm -rf "$root"
 mkdir -p "$root"/{bin,dev,proc,sys,tmp,etc/kvm-gpc,selftests,extra}
 mkdir -p "$root/lib/modules/$KREL"/{kernel,updates}
-cp /bin/busybox "$root/bin/busybox"
+cp "$busybox" "$root/bin/busybox"
 ln -s busybox "$root/bin/sh"
-cp "${INIT:-$HARNESS_DIR/init.sh}" "$root/init"
-cp "$HARNESS_DIR/guest-lib.sh" "$root/lib/kvm-gpc.sh"
+cp "${INIT:-$HARNESS_DIR/guest/init.sh}" "$root/init"
+cp "$HARNESS_DIR/guest/lib.sh" "$root/lib/kvm-gpc.sh"
 
 # The series' modules, and the closure of what they depend on from the
 # target kernel (irqbypass, ccp, ...), uncompressed so busybox can load them.
@@ -74,16 +79,18 @@ for set in $MODULE_SETS; do
 		echo "$name ${m//-/_} $id" >>"$root/etc/kvm-gpc/build-id"
 	done
 done
-for f in modules.order modules.builtin modules.builtin.modinfo; do
-	if [ -f "$KMODS/$f" ]; then cp "$KMODS/$f" "$root/lib/modules/$KREL/"; else : >"$root/lib/modules/$KREL/$f"; fi
-done
-depmod -b "$root" "$KREL"
+if [ -n "$MODULE_SETS" ]; then
+	for f in modules.order modules.builtin modules.builtin.modinfo; do
+		if [ -f "$KMODS/$f" ]; then cp "$KMODS/$f" "$root/lib/modules/$KREL/"; else : >"$root/lib/modules/$KREL/$f"; fi
+	done
+	depmod -b "$root" "$KREL"
+fi
 
 # Tests: the selftests the caller chose, then EXTRA, in one TAP stream.
 : >"$root/etc/kvm-gpc/tests"
 while read -r t; do
 	[ -n "$t" ] || continue
-	strip --strip-debug -o "$root/selftests/$(basename "$t")" "$TEST_DIR/$t"
+	"${CROSS_COMPILE}strip" --strip-debug -o "$root/selftests/$(basename "$t")" "$TEST_DIR/$t"
 	echo "$(basename "$t") /selftests/$(basename "$t")" >>"$root/etc/kvm-gpc/tests"
 done <"$TEST_LIST"
 if [ -n "${EXTRA:-}" ]; then
@@ -103,7 +110,10 @@ rm "$root/etc/kvm-gpc/tests"
 
 cat >"$root/etc/kvm-gpc/config" <<CONF
 TIER=$TIER
-LOAD_MODULES="kvm_amd"
+LOAD_MODULES="$([ -n "$MODULE_SETS" ] && echo kvm_amd)"
+CONSOLE=$CONSOLE
+TAP_TTY=$TAP_TTY
+LOCKDEP_TTY=$LOCKDEP_TTY
 DEPS="$(find "$root/lib/modules/$KREL/kernel" -name '*.ko' -printf '%f\n' | sed 's/\.ko$//' | sort | tr '\n' ' ')"
 CONF
 [ -z "${GUEST_CONF:-}" ] || cat "$GUEST_CONF" >>"$root/etc/kvm-gpc/config"

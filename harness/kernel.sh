@@ -1,8 +1,14 @@
 #!/bin/bash
-# Build (or reuse) the debug-tier kernel: tinyconfig + <fragment>, out of tree.
+# Build (or reuse) a tier's kernel: tinyconfig + <fragment>, out of tree.
 #
 #   harness/kernel.sh <src-dir> <fragment>
 #   env: KVM_GPC_CACHE (default /var/cache/kvm-gpc)
+#        KARCH=arm64   cross-build an arm64 Image (default: x86 bzImage)
+#        TREE_NAME=<name> TREE_ID=<id>
+#                      <src-dir> is one of several trees (base + series, or
+#                      the base, on arm64 where KVM is built in): each name
+#                      has its own build, reused only for the same id, and
+#                      rebuilt incrementally (and through ccache) on a new one
 #
 # stdout: KEY=VALUE lines only (KERNEL_BUILD, KERNEL_IMAGE, ...);
 # everything else goes to stderr or to <key>/build.log.
@@ -18,15 +24,26 @@ cache=${KVM_GPC_CACHE:-/var/cache/kvm-gpc}
 # Key = base version + fragment content, so any fragment edit gets its own tree.
 mkvar() { sed -n "s/^$1 = *//p" "$src/Makefile" | head -n1; }
 version="$(mkvar VERSION).$(mkvar PATCHLEVEL).$(mkvar SUBLEVEL)"
-key="$version-$(sha256sum <"$frag" | cut -c1-12)"
+karch=${KARCH:-x86_64}
+case $karch in
+x86_64) kargs=() cross='' image=arch/x86/boot/bzImage targets=(bzImage modules) prefix='' ;;
+arm64)
+    cross=aarch64-linux-gnu-
+    kargs=(ARCH=arm64 "CROSS_COMPILE=$cross")
+    image=arch/arm64/boot/Image targets=(Image) prefix=arm64-
+    command -v aarch64-linux-gnu-gcc >/dev/null || die "aarch64-linux-gnu-gcc not found; run 'make setup'"
+    ;;
+*) die "KARCH=$karch: x86_64 or arm64" ;;
+esac
+key="$prefix$version-$(sha256sum <"$frag" | cut -c1-12)${TREE_NAME:+-$TREE_NAME}"
 dir=$cache/kernel/$key
 build=$dir/build modroot=$dir/modroot log=$dir/build.log
-stamp=$dir/.kvm-gpc-complete    # written last: its presence means "done"
+stamp=$dir/.kvm-gpc-complete    # written last; holds TREE_ID: "done for this tree"
 
 report() {
     echo "KERNEL_KEY=$key"
     echo "KERNEL_BUILD=$build"
-    echo "KERNEL_IMAGE=$build/arch/x86/boot/bzImage"
+    echo "KERNEL_IMAGE=$build/$image"
     echo "KERNEL_VMLINUX=$build/vmlinux"
     echo "KERNEL_MODROOT=$modroot"
     echo "KERNEL_RELEASE=$(cat "$build/include/config/kernel.release")"
@@ -37,11 +54,12 @@ mkdir -p "$dir"
 # Serialize concurrent callers for the same key; the loser then sees the stamp.
 exec 9>"$dir/.lock"
 flock 9
-if [[ -e $stamp ]]; then
+if [[ -e $stamp && "$(cat "$stamp")" == "${TREE_ID:-}" ]]; then
     echo "cached" >&2
     report
     exit 0
 fi
+rm -f "$stamp"
 
 mkdir -p "$build"
 : >"$log"
@@ -58,7 +76,7 @@ step() {
 # DEPEND: take headers from gcc's -MMD output instead of running cpp a second
 # time on every miss (~8% of a cold build).
 export CCACHE_DIR=$cache/ccache CCACHE_NOHASHDIR=1 CCACHE_DEPEND=1
-kmake() { step make -C "$src" O="$build" CC="ccache gcc" "$@"; }
+kmake() { step make -C "$src" O="$build" "${kargs[@]}" CC="ccache ${cross}gcc" "$@"; }
 
 echo "kernel.sh: configuring $key in $build" >&2
 kmake tinyconfig
@@ -91,12 +109,12 @@ for name in "${order[@]}"; do
 done
 ((bad == 0)) || die "config validation failed: fix the dependencies of the options above in $frag"
 
-echo "kernel.sh: building bzImage + modules (log: $log)" >&2
-kmake -j"$(nproc)" bzImage modules
+echo "kernel.sh: building ${targets[*]} (log: $log)" >&2
+kmake -j"$(nproc)" "${targets[@]}"
 # Uncompressed .ko (CONFIG_MODULE_COMPRESS=n), not stripped: pahole needs the DWARF.
 rm -rf "$modroot"
-kmake INSTALL_MOD_PATH="$modroot" modules_install
+[[ $karch != x86_64 ]] || kmake INSTALL_MOD_PATH="$modroot" modules_install
 
-touch "$stamp"
+printf '%s' "${TREE_ID:-}" >"$stamp"
 echo "kernel.sh: built $key in ${SECONDS}s" >&2
 report

@@ -6,6 +6,10 @@
 #   run.sh            the stock tier: Debian's own 6.12 kernel
 #   KERNEL=debug      the debug tier: lockdep + KASAN kernel built from the base
 #   KERNEL=<dir>      any kernel build directory (O=) with KVM=m and bzImage
+#   ARCH=arm64        the arm64 tier: KVM is built in there, so the kernel is
+#                     the base plus the series (lockdep + KASAN), cross-built;
+#                     no module stages; KERNEL=base boots the base without
+#                     the series, for comparisons
 #   SHELL_VM=1        make shell: the same VM, a shell on the console instead
 #                     of the tests (no verdict)
 #
@@ -15,7 +19,11 @@
 set -euo pipefail
 # shellcheck source=harness/common.sh
 . "$(dirname "$0")/common.sh"
-need_cmd qemu-system-x86_64 python3 pahole patch cpio
+ARCH=${ARCH:-x86_64}
+[ -f "$HARNESS_DIR/arch/$ARCH.conf" ] || die "ARCH=$ARCH: no harness/arch/$ARCH.conf"
+# shellcheck source=harness/arch/x86_64.conf
+. "$HARNESS_DIR/arch/$ARCH.conf"
+need_cmd "$QEMU" python3 pahole patch cpio
 
 KERNEL=${KERNEL:-stock}
 BUILD_DIR=$(mkdir -p "${BUILD_DIR:-$REPO_DIR/build}" && realpath "${BUILD_DIR:-$REPO_DIR/build}")
@@ -26,9 +34,44 @@ fi
 t0=$(date +%s)
 stage "fetch base" "$HARNESS_DIR/base.sh"
 tree=$BUILD_DIR/tree
-stage "apply series" "$HARNESS_DIR/series.sh" apply "$tree"
+modules=1
+if [ "$ARCH" = arm64 ]; then
+	# The kernel is built from the tree, so the tree stays where the last
+	# build left it (one per name, in the cache): an unchanged series then
+	# costs nothing, and a changed one an incremental build.
+	modules=
+	name=series
+	[ "$KERNEL" != base ] || name=base
+	[ "$KERNEL" = stock ] || [ "$KERNEL" = base ] || die "ARCH=arm64 takes KERNEL=base or nothing"
+	tree=$KVM_GPC_CACHE/arm64/$name
+	mkdir -p "$KVM_GPC_CACHE/arm64"
+	exec 8>"$KVM_GPC_CACHE/arm64/.lock-$name"
+	flock -w 3600 8 || die "another arm64 run has held $KVM_GPC_CACHE/arm64/.lock-$name for an hour"
+	if [ "$name" = base ]; then	# an empty series
+		export SERIES_DIR=$BUILD_DIR/no-series
+		mkdir -p "$SERIES_DIR" && : >"$SERIES_DIR/series"
+	fi
+	id=$("$HARNESS_DIR/series.sh" id)
+	if [ "$(cat "$tree/.kvm-gpc-series" 2>/dev/null)" = "$id" ]; then
+		echo "== apply series: $tree is already series $id" >&2
+	else
+		stage "apply series" "$HARNESS_DIR/series.sh" apply "$tree"
+	fi
+	out=$(stage "build arm64 kernel ($name)" env KARCH=arm64 TREE_NAME=$name TREE_ID="$id" \
+		"$HARNESS_DIR/kernel.sh" "$tree" "$REPO_DIR/config/arm64-debug.config")
+	KERNEL=arm64
+else
+	stage "apply series" "$HARNESS_DIR/series.sh" apply "$tree"
+fi
 
 case $KERNEL in
+arm64)
+	tier=arm64
+	kbuild=$(sed -n 's/^KERNEL_BUILD=//p' <<<"$out")
+	krel=$(cat "$kbuild/include/config/kernel.release")
+	image=$(sed -n 's/^KERNEL_IMAGE=//p' <<<"$out")
+	kmods=
+	;;
 stock)
 	tier=stock
 	krel=$BASE_KERNEL_RELEASE
@@ -61,9 +104,12 @@ esac
 tdir=$BUILD_DIR/$tier
 mkdir -p "$tdir"
 
-stage "build modules ($tier, against $krel)" "$HARNESS_DIR/modules.sh" "$tree" "$kbuild" "$tdir/modules"
-stage "layout guard" python3 "$HARNESS_DIR/layout.py" "$vmlinux" "$tdir"/modules/kvm*.ko
-stage "build tests" "$HARNESS_DIR/selftests.sh" "$tree" "$BUILD_DIR/selftests" >"$tdir/all-tests"
+if [ -n "$modules" ]; then
+	stage "build modules ($tier, against $krel)" "$HARNESS_DIR/modules.sh" "$tree" "$kbuild" "$tdir/modules"
+	stage "layout guard" python3 "$HARNESS_DIR/layout.py" "$vmlinux" "$tdir"/modules/kvm*.ko
+fi
+tests=$BUILD_DIR/selftests${CROSS_COMPILE:+-$ARCH}
+stage "build tests" env ARCH="$ARCH" "$HARNESS_DIR/selftests.sh" "$tree" "$tests" >"$tdir/all-tests"
 
 # TESTS names tests by their basename; an unknown name is a typo, not a skip.
 if [ -n "${TESTS:-}" ]; then
@@ -76,15 +122,15 @@ else
 	cp "$tdir/all-tests" "$tdir/tests"
 fi
 
-stage "initramfs" env TIER=$tier KREL="$krel" KMODS="$kmods" MODULE_SETS="updates=$tdir/modules" \
-	TEST_DIR="$BUILD_DIR/selftests" TEST_LIST="$tdir/tests" EXTRA="${EXTRA:-}" \
+stage "initramfs" env ARCH="$ARCH" TIER=$tier KREL="$krel" KMODS="$kmods" \
+	MODULE_SETS="${modules:+updates=$tdir/modules}" TEST_DIR="$tests" TEST_LIST="$tdir/tests" EXTRA="${EXTRA:-}" \
 	OUT="$tdir/initramfs.cpio" "$HARNESS_DIR/initramfs.sh"
 
 if [ -n "${SHELL_VM:-}" ]; then
 	echo "shell: the $tier kernel with the series' modules; selftests are on PATH;" \
 		"'exit' powers off" >&2
 	exec python3 "$HARNESS_DIR/boot.py" --kernel "$image" --initrd "$tdir/initramfs.cpio" \
-		--accel "${ACCEL:-tcg}" --shell
+		--arch "$ARCH" --accel "${ACCEL:-tcg}" --shell
 fi
 
 run=$tdir/run-$(date +%Y%m%d-%H%M%S)
@@ -104,7 +150,7 @@ read -r longest total < <(awk -F'|' '$3 > m { m = $3 } { s += $3 } END { print m
 boot_rc=0
 stage "boot and run ($tier, $ntests tests)" python3 "$HARNESS_DIR/boot.py" \
 	--kernel "$image" --initrd "$tdir/initramfs.cpio" --out "$run" \
-	--accel "${ACCEL:-tcg}" --silence-timeout $((longest + 120)) \
+	--arch "$ARCH" --accel "${ACCEL:-tcg}" --silence-timeout $((longest + 120)) \
 	--vm-timeout "${VM_TIMEOUT:-$((600 + total / 2))}" \
 	${VERBOSE:+--verbose} || boot_rc=$?
 

@@ -18,9 +18,15 @@ tools=(
 	cpio kmod xz-utils zstd rsync file git patch python3 python3-docutils
 	qemu-system-x86 busybox-static sparse gcc-12
 	shellcheck pyflakes3 git-email
+	# the arm64 tier: a cross compiler and libc for its kernel and static
+	# selftests, and the emulator; its guest's busybox is downloaded below
+	gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-system-arm
 )
 
 export DEBIAN_FRONTEND=noninteractive
+# apt downloads arm64 packages (busybox-static for the arm64 guest) only for a
+# foreign architecture dpkg knows; nothing of that architecture is installed.
+dpkg --print-foreign-architectures | grep -qx arm64 || dpkg --add-architecture arm64
 apt-get update -q
 apt-get install -y -q --no-install-recommends "${pinned[@]}" "${tools[@]}"
 
@@ -33,4 +39,8 @@ for pkg in "${BASE_DEBS[@]}"; do
 	(cd "$deb_dir" && apt-get download -q "$pkg=$BASE_DEB_VERSION") ||
 		die "cannot download $pkg=$BASE_DEB_VERSION; is the pinned version still in the archive?"
 done
+# The arm64 guest's static busybox, unpacked by the arm64 tier.
+[ -n "$(find "$deb_dir" -maxdepth 1 -name 'busybox-static_*_arm64.deb' -print -quit)" ] ||
+	(cd "$deb_dir" && apt-get download -q busybox-static:arm64) ||
+	die "cannot download busybox-static:arm64"
 echo "setup: done (base $BASE_DEB_VERSION, cache $KVM_GPC_CACHE)"

@@ -11,7 +11,7 @@ expected output is an extended regex and may itself contain '|', so it takes
 everything between the timeout and the last '|'.  A malformed line is an
 error that names the file and the line (TableError).
 
-The test plan the guest runs (/etc/kvm-gpc/plan, read by harness/init.sh) is
+The test plan the guest runs (/etc/kvm-gpc/plan, read by harness/guest/init.sh) is
 written here too, one test per line:
 
   name|path|timeout|flaky|reason|expected
@@ -35,7 +35,7 @@ import sys
 from dataclasses import dataclass
 
 HARNESS = os.path.dirname(os.path.abspath(__file__))
-TIERS = ('all', 'stock', 'debug')
+TIERS = ('all', 'stock', 'debug', 'arm64')
 # A test's timeout is its measured duration on that tier times this, and at
 # least MIN_TIMEOUT: a busy host (two VMs, a kernel build) stretches TCG by
 # up to about 3x.  A test with no measurement gets DEFAULT_TIMEOUT.

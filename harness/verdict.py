@@ -451,14 +451,14 @@ def read_lines(path):
 def lock_order(rst, lockdep, status, partial, tier=None):
     """(problems, report lines) of the lock order check; see lockorder.py.
     Only a VM that finished has a complete /proc/lockdep to check, and the
-    debug tier's kernel always has one."""
+    debug and arm64 tiers' kernels always have one."""
     if status != 'exit=0':
         if lockdep and lockdep.strip():
             return 0, ['lock order: not checked, the VM did not finish']
         return 0, []
     if not lockdep or not lockdep.strip():
-        if tier == 'debug':
-            return 1, ['lock order: the debug kernel left no /proc/lockdep (lockdep.txt is empty)']
+        if tier in ('debug', 'arm64'):
+            return 1, [f'lock order: the {tier} kernel left no /proc/lockdep (lockdep.txt is empty)']
         return 0, []
     if rst is None:
         return 1, ['lock order: lockdep.txt but no locking.rst to check it against']

@@ -1,4 +1,4 @@
-# Sourced by the guests' /init (harness/init.sh, harness/bench-init.sh) as
+# Sourced by the guests' /init (harness/guest/init.sh, harness/guest/bench-init.sh) as
 # /lib/kvm-gpc.sh: the busybox system they boot into, and how they end.
 # shellcheck shell=sh
 
@@ -9,7 +9,11 @@ mount -t devtmpfs dev /dev
 mkdir -p /dev/shm /tmp
 mount -t tmpfs tmp /tmp
 mount -t tmpfs shm /dev/shm
-# ttyS0 is the kernel's console; the harness reads the runner on ttyS1.
+# The configuration harness/initramfs.sh wrote, ports included: the kernel's
+# console is $CONSOLE, the harness reads the runner on $TAP_TTY and
+# /proc/lockdep on $LOCKDEP_TTY (harness/arch/<arch>.conf).
+# shellcheck disable=SC1091
+. /etc/kvm-gpc/config
 
 # check_build_ids <set>: the loaded kvm modules must be the ones built for
 # <set> (updates, or a bench set): the build-id notes the kernel exposes in
@@ -29,7 +33,7 @@ check_build_ids() {
 
 finish() {
 	# The lock classes and orders lockdep saw, for harness/lockorder.py.
-	[ -r /proc/lockdep ] && cat /proc/lockdep >/dev/ttyS2
+	[ -r /proc/lockdep ] && cat /proc/lockdep >"/dev/$LOCKDEP_TTY"
 	echo "# kvm-gpc: done"
 	sync
 	poweroff -f

@@ -1,15 +1,13 @@
 #!/bin/sh
 # /init of the bench VM (busybox), for harness/bench.sh.  Loads the base's
 # and the series' kvm.ko/kvm-amd.ko in turn, ROUNDS times, runs the
-# benchmarks under each and reports on ttyS1; harness/bench_report.py reads
+# benchmarks under each and reports on $TAP_TTY; harness/bench_report.py reads
 # it back.  Alternating, rather than all base runs first, spreads any drift
 # of the emulated machine over both kernels and shows the run-to-run noise.
 
-# shellcheck source=harness/guest-lib.sh
+# shellcheck source=harness/guest/lib.sh
 . /lib/kvm-gpc.sh
-# shellcheck disable=SC1091  # written by harness/initramfs.sh
-. /etc/kvm-gpc/config
-exec >/dev/ttyS1 2>&1
+exec >"/dev/$TAP_TTY" 2>&1
 
 echo "# kvm-gpc: bench, kernel $(uname -r), $(nproc) cpus, $ROUNDS rounds"
 

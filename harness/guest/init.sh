@@ -1,20 +1,18 @@
 #!/bin/sh
 # /init of the test VM (busybox).  Loads the modules under test, proves they
 # are the ones just built, runs every test with a timeout and reports
-# kselftest TAP on ttyS1.  The kernel log stays alone on ttyS0, with begin/end
+# kselftest TAP on $TAP_TTY.  The kernel log stays alone on $CONSOLE, with begin/end
 # markers written to /dev/kmsg so the host can tie a splat to its test.
 # Configuration comes from /etc/kvm-gpc/ (written by harness/initramfs.sh).
 
-# shellcheck source=harness/guest-lib.sh
+# shellcheck source=harness/guest/lib.sh
 . /lib/kvm-gpc.sh
-# shellcheck disable=SC1091  # written by harness/initramfs.sh
-. /etc/kvm-gpc/config
-# The runner's TAP goes to ttyS1; in make shell, to the console, so that a
+# The runner's TAP goes to its port; in make shell, to the console, so that a
 # module that fails to load says so on the terminal.
 if grep -qw kvm-gpc.shell /proc/cmdline; then
-	exec >/dev/ttyS0 2>&1
+	exec >"/dev/$CONSOLE" 2>&1
 else
-	exec >/dev/ttyS1 2>&1
+	exec >"/dev/$TAP_TTY" 2>&1
 fi
 
 kmsg() {
@@ -28,17 +26,18 @@ echo "# kvm-gpc: kernel $(uname -r), tier $TIER, $(nproc) cpus"
 for m in $LOAD_MODULES; do
 	out=$(modprobe "$m" 2>&1) || bail "modprobe $m failed: $out"
 done
-check_build_ids updates
+# On arm64 KVM is built into the kernel: no modules, nothing to check.
+[ -z "$LOAD_MODULES" ] || check_build_ids updates
 [ -c /dev/kvm ] || bail "/dev/kvm missing after loading $LOAD_MODULES"
 
 # make shell: the same system, and a shell on the console instead of the
 # tests.  Leaving the shell powers the VM off.
 if grep -qw kvm-gpc.shell /proc/cmdline; then
-	echo "# kvm-gpc: shell on ttyS0"
+	echo "# kvm-gpc: shell on $CONSOLE"
 	export PATH="/selftests:/extra:$PATH" TERM=vt100
 	# The selftests find their own ELF through argv[0]: run from their
 	# directory, a test started by name from PATH finds it.
-	cd /selftests && setsid sh -c 'exec sh -i </dev/ttyS0 >/dev/ttyS0 2>&1'
+	cd /selftests && setsid sh -c "exec sh -i </dev/$CONSOLE >/dev/$CONSOLE 2>&1"
 	finish
 fi
 
