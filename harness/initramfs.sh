@@ -114,6 +114,7 @@ LOAD_MODULES="$([ -n "$MODULE_SETS" ] && echo kvm_amd)"
 CONSOLE=$CONSOLE
 TAP_TTY=$TAP_TTY
 LOCKDEP_TTY=$LOCKDEP_TTY
+VFIO_DEVICES="$VFIO_DEVICES"
 DEPS="$(find "$root/lib/modules/$KREL/kernel" -name '*.ko' -printf '%f\n' | sed 's/\.ko$//' | sort | tr '\n' ' ')"
 CONF
 [ -z "${GUEST_CONF:-}" ] || cat "$GUEST_CONF" >>"$root/etc/kvm-gpc/config"

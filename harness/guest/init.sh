@@ -29,6 +29,9 @@ done
 # On arm64 KVM is built into the kernel: no modules, nothing to check.
 [ -z "$LOAD_MODULES" ] || check_build_ids updates
 [ -c /dev/kvm ] || bail "/dev/kvm missing after loading $LOAD_MODULES"
+for id in $VFIO_DEVICES; do
+	bind_vfio_pci "$id"
+done
 
 # make shell: the same system, and a shell on the console instead of the
 # tests.  Leaving the shell powers the VM off.

@@ -31,6 +31,23 @@ check_build_ids() {
 	[ "$n" -gt 0 ] || bail "/etc/kvm-gpc/build-id lists no module of the set $1"
 }
 
+# bind_vfio_pci <vendor:device>: hand every such PCI device to vfio-pci, for
+# tests that assign a device to their guest.
+bind_vfio_pci() {
+	found=
+	for d in /sys/bus/pci/devices/*; do
+		[ "$(cat "$d/vendor"):$(cat "$d/device")" = "0x${1%%:*}:0x${1#*:}" ] || continue
+		found=1
+		echo vfio-pci >"$d/driver_override"
+		[ ! -e "$d/driver" ] || echo "${d##*/}" >"$d/driver/unbind"
+		echo "${d##*/}" >/sys/bus/pci/drivers_probe
+		[ "$(basename "$(readlink "$d/driver")")" = vfio-pci ] ||
+			bail "cannot bind PCI device ${d##*/} ($1) to vfio-pci"
+		echo "# kvm-gpc: PCI device ${d##*/} ($1) bound to vfio-pci"
+	done
+	[ -n "$found" ] || bail "no PCI device $1, which harness/arch/*.conf asks QEMU for"
+}
+
 finish() {
 	# The lock classes and orders lockdep saw, for harness/lockorder.py.
 	[ -r /proc/lockdep ] && cat /proc/lockdep >"/dev/$LOCKDEP_TTY"
