@@ -41,7 +41,7 @@ def qemu_command(args, console):
     # the guest executes, not on what else the host does.
     icount = ['-icount', 'shift=0,sleep=off'] if args.icount else []
     append = (f'console={conf["CONSOLE"]},115200 ignore_loglevel panic=-1 rdinit=/init '
-              f'mitigations=off {conf["APPEND"]} {args.append}')
+              f'mitigations=off {conf["CMDLINE"]} {args.append}')
     return [os.environ.get('QEMU', conf['QEMU']), '-nodefaults', '-no-reboot', '-display', 'none',
             '-machine', conf['QEMU_MACHINE'], '-accel', accel, '-cpu', conf['QEMU_CPU'],
             *conf['QEMU_DEVICES'].split(),

@@ -15,7 +15,9 @@
 #
 # Environment: TESTS="a b" (subset), EXTRA=<file|dir>, TEST_TIMEOUT (s, every
 # test; default: per test, from harness/test-durations), VM_TIMEOUT (s),
-# SERIES_DIR, VERBOSE=1, ACCEL=kvm, BUILD_DIR.
+# SERIES_DIR, VERBOSE=1, ACCEL=kvm, BUILD_DIR, APPEND (more kernel command
+# line, after the machine's: e.g. kvm-arm.vgic_v4_enable=0 for a negative
+# control on arm64).
 set -euo pipefail
 # shellcheck source=harness/common.sh
 . "$(dirname "$0")/common.sh"
@@ -45,6 +47,7 @@ if [ "$ARCH" = arm64 ]; then
 	[ "$KERNEL" = stock ] || [ "$KERNEL" = base ] || die "ARCH=arm64 takes KERNEL=base or nothing"
 	tree=$KVM_GPC_CACHE/arm64/$name
 	mkdir -p "$KVM_GPC_CACHE/arm64"
+	# Held until the tests are built from the tree.
 	exec 8>"$KVM_GPC_CACHE/arm64/.lock-$name"
 	flock -w 3600 8 || die "another arm64 run has held $KVM_GPC_CACHE/arm64/.lock-$name for an hour"
 	if [ "$name" = base ]; then	# an empty series
@@ -110,6 +113,8 @@ if [ -n "$modules" ]; then
 fi
 tests=$BUILD_DIR/selftests${CROSS_COMPILE:+-$ARCH}
 stage "build tests" env ARCH="$ARCH" "$HARNESS_DIR/selftests.sh" "$tree" "$tests" >"$tdir/all-tests"
+# The arm64 tree may change again from here on (another run), not before.
+[ -n "$modules" ] || exec 8>&-
 
 # TESTS names tests by their basename; an unknown name is a typo, not a skip.
 if [ -n "${TESTS:-}" ]; then
@@ -130,7 +135,7 @@ if [ -n "${SHELL_VM:-}" ]; then
 	echo "shell: the $tier kernel with the series' modules; selftests are on PATH;" \
 		"'exit' powers off" >&2
 	exec python3 "$HARNESS_DIR/boot.py" --kernel "$image" --initrd "$tdir/initramfs.cpio" \
-		--arch "$ARCH" --accel "${ACCEL:-tcg}" --shell
+		--arch "$ARCH" --accel "${ACCEL:-tcg}" --append "${APPEND:-}" --shell
 fi
 
 run=$tdir/run-$(date +%Y%m%d-%H%M%S)
@@ -150,7 +155,7 @@ read -r longest total < <(awk -F'|' '$3 > m { m = $3 } { s += $3 } END { print m
 boot_rc=0
 stage "boot and run ($tier, $ntests tests)" python3 "$HARNESS_DIR/boot.py" \
 	--kernel "$image" --initrd "$tdir/initramfs.cpio" --out "$run" \
-	--arch "$ARCH" --accel "${ACCEL:-tcg}" --silence-timeout $((longest + 120)) \
+	--arch "$ARCH" --accel "${ACCEL:-tcg}" --append "${APPEND:-}" --silence-timeout $((longest + 120)) \
 	--vm-timeout "${VM_TIMEOUT:-$((600 + total / 2))}" \
 	${VERBOSE:+--verbose} || boot_rc=$?
 
