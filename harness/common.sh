@@ -84,3 +84,13 @@ guest_busybox() {
 	*) echo "$spec" ;;
 	esac
 }
+
+# load_arch: source harness/arch/$ARCH.conf, the machine the stages build and
+# boot for (default x86_64; a kernel developer's exported ARCH=x86 means the
+# same).
+load_arch() {
+	case ${ARCH:-} in "" | x86) ARCH=x86_64 ;; esac
+	[ -f "$HARNESS_DIR/arch/$ARCH.conf" ] || die "ARCH=$ARCH: no harness/arch/$ARCH.conf"
+	# shellcheck source=harness/arch/x86_64.conf
+	. "$HARNESS_DIR/arch/$ARCH.conf"
+}

@@ -20,8 +20,7 @@
 set -euo pipefail
 # shellcheck source=harness/common.sh
 . "$(dirname "$0")/common.sh"
-# shellcheck source=harness/arch/x86_64.conf
-. "$HARNESS_DIR/arch/${ARCH:-x86_64}.conf"
+load_arch
 need_cmd cpio depmod modinfo objcopy xz "${CROSS_COMPILE}strip"
 busybox=$(guest_busybox "$BUSYBOX")
 if ! file -L "$busybox" | grep -q static; then

@@ -21,10 +21,7 @@
 set -euo pipefail
 # shellcheck source=harness/common.sh
 . "$(dirname "$0")/common.sh"
-ARCH=${ARCH:-x86_64}
-[ -f "$HARNESS_DIR/arch/$ARCH.conf" ] || die "ARCH=$ARCH: no harness/arch/$ARCH.conf"
-# shellcheck source=harness/arch/x86_64.conf
-. "$HARNESS_DIR/arch/$ARCH.conf"
+load_arch
 need_cmd "$QEMU" python3 pahole patch cpio
 
 KERNEL=${KERNEL:-stock}

@@ -12,8 +12,7 @@
 set -euo pipefail
 # shellcheck source=harness/common.sh
 . "$(dirname "$0")/common.sh"
-# shellcheck source=harness/arch/x86_64.conf
-. "$HARNESS_DIR/arch/${ARCH:-x86_64}.conf"
+load_arch
 need_cmd make ccache "${CROSS_COMPILE}gcc"
 
 tree=$(realpath "${1:?usage: selftests.sh <tree> <out-dir> [test...]}")
